@@ -1,0 +1,20 @@
+"""The root Typer application; each feature adds its own command group."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="oberih: the register of persons liable for service.")
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    from oberih import __version__
+
+    typer.echo(__version__)
+
+
+@app.callback()
+def root() -> None:
+    """oberih: the register of conscripts, persons liable for military service and reservists."""

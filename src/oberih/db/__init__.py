@@ -1,0 +1,1 @@
+"""Storage: one schema on two engines (SQLite embedded default, PostgreSQL in production)."""
