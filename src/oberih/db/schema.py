@@ -1,0 +1,8 @@
+"""Import every feature's models so that ``metadata`` describes the whole schema."""
+
+from __future__ import annotations
+
+from oberih.db.base import Base
+from oberih.persons import models as _persons  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Persons: facts, their fold into state, storage and search."""

@@ -1,0 +1,57 @@
+"""The projection row of a person: columns for fast reads and search, plus the state document.
+
+Pure: the same facts always give the same row, so ``oberih rebuild`` can prove the stored
+projection equals the fold of the journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from oberih.names import name_keys
+from oberih.persons.state import PersonState
+
+NAME_PARTS = (("surname", "surname"), ("given", "given_name"), ("patronymic", "patronymic"))
+
+
+def projection_row(state: PersonState) -> dict[str, Any]:
+    birth_date_text = state.identity_field("birth_date")
+    birth_date = dt.date.fromisoformat(birth_date_text) if birth_date_text else None
+    row: dict[str, Any] = {
+        "person_id": state.person_id,
+        "version": state.version,
+        "surname": state.identity_field("surname"),
+        "given_name": state.identity_field("given_name"),
+        "patronymic": state.identity_field("patronymic"),
+        "birth_date": birth_date,
+        "birth_year": birth_date.year if birth_date else None,
+        "sex": state.identity_field("sex"),
+        "region": state.region,
+        "office_code": state.office_code,
+        "category": state.category,
+        "date_of_death": state.date_of_death,
+        "last_recorded_at": state.last_recorded_at,
+        "state": state.to_json(),
+    }
+    for _part, column in NAME_PARTS:
+        value = row[column]
+        row[f"{column}_key"] = search_key(value) if value else None
+    return row
+
+
+def search_key(name: str) -> str:
+    """The exact-lookup key of a name: its Cyrillic key, or its Latin key for Latin-only names."""
+    keys = name_keys(name)
+    return keys.cyrillic or keys.latin
+
+
+def name_dictionary_entries(row: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(part, Cyrillic key, Latin key) of each name in a projection row."""
+    entries = []
+    for part, column in NAME_PARTS:
+        value = row[column]
+        if value:
+            keys = name_keys(value)
+            entries.append((part, keys.cyrillic or keys.latin, keys.latin))
+    return entries
