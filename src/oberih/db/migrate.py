@@ -43,3 +43,15 @@ def include_object(
     if type_ == "table" and name and name.startswith(ENGINE_SPECIFIC_TABLE_PREFIXES):
         return False
     return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config_without_engine()).get_current_head()
+
+
+def alembic_config_without_engine() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config

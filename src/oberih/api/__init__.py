@@ -1,0 +1,1 @@
+"""The HTTP service: FastAPI app factory, error mapping, middleware and shared dependencies."""

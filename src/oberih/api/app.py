@@ -1,0 +1,80 @@
+"""The app factory: the composition root of the HTTP service (STYLE point 3).
+
+Nothing is built at import time: ``create_app`` takes settings (and, for tests, an engine and a
+clock) and wires the engine, session factory, token verifier, audit signer and routers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine, text
+
+from oberih import __version__
+from oberih.api.dependencies import AppContext, Context, utc_now
+from oberih.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from oberih.api.problems import ApiProblem, install_problem_handlers
+from oberih.config import Settings, load_settings
+from oberih.db.engine import make_engine, make_session_factory
+from oberih.db.migrate import current_revision, head_revision
+
+MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: no command of the register needs more; feeds have their own
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> FastAPI:
+    settings = settings or load_settings()
+    engine = engine or make_engine(settings.database_url)
+    context = AppContext(
+        settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="oberih",
+        version=__version__,
+        summary="Register of conscripts, persons liable for military service and reservists",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_REQUEST_BYTES)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router())
+    return app
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="The process answers")
+    def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/health/ready", summary="The database answers and its schema is current")
+    def ready(context: Context) -> dict[str, str]:
+        try:
+            with context.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            revision = current_revision(context.engine)
+        except Exception:  # readiness answers "not ready", whatever the database's problem
+            raise ApiProblem(503, "not-ready", "The database does not answer") from None
+        if revision != head_revision():
+            raise ApiProblem(503, "not-ready", "The database schema is not current")
+        return {"status": "ready", "schema": revision or ""}
+
+    return router

@@ -1,0 +1,56 @@
+"""The service's operational surface: health, readiness, OpenAPI, request ids, problems, limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from oberih.api.app import create_app
+from oberih.config import Settings
+
+
+@pytest.fixture
+def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
+    app = create_app(Settings(env="test", database_url=database_url), engine=engine)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_liveness_and_readiness(client: TestClient) -> None:
+    assert client.get("/health/live").json() == {"status": "ok"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+def test_openapi_is_3_1_and_served(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    assert client.get("/docs").status_code == 200
+
+
+def test_every_response_carries_a_request_id_and_security_headers(client: TestClient) -> None:
+    response = client.get("/health/live", headers={"X-Request-ID": "abc12345-trace"})
+    assert response.headers["x-request-id"] == "abc12345-trace"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    generated = client.get("/health/live", headers={"X-Request-ID": "bad id with spaces"})
+    assert generated.headers["x-request-id"] != "bad id with spaces"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+def test_unknown_route_is_a_problem_document(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"].endswith("/not-found")
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+def test_oversized_body_is_refused_before_reading(client: TestClient) -> None:
+    response = client.post("/health/live", content=b"x" * (2 << 20))
+    assert response.status_code == 413
+    assert response.json()["type"].endswith("/too-large")
