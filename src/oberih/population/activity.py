@@ -136,7 +136,7 @@ def _write_current_study(life: Life) -> None:
     )
     if form == "full_time" and first:
         life.student_level = level
-        life.student_until = until
+        life.student_from, life.student_until = start, until
 
 
 def _write_completed_study(life: Life) -> None:

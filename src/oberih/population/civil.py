@@ -331,7 +331,7 @@ def write_family(life: Life) -> None:
         payload = _relative(life, "ward", ward, ward.full_name, ward.birth, ward.sex)
         payload["seriously_ill"] = False
         payload["alone"] = False
-        since = life.day_between(ward.birth + 365, life.end)
+        since = min(member.guardian_since, life.end)
         life.add("family", payload, source="social", basis="guardianship", valid_from=since)
 
 

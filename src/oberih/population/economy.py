@@ -121,7 +121,11 @@ def _employer_name(rng: Random, sector: Sector, place: Settlement, serial: int) 
         if serial % 2:
             return f"{raion_feminine} районна державна адміністрація"
         return f"КП «{place.settlement.split(' ', 1)[1]}водоканал»"
-    brand = rng.choice(_BRAND_PREFIXES) + rng.choice(_BRAND_ROOTS)
+    prefix, root = rng.choice(_BRAND_PREFIXES), rng.choice(_BRAND_ROOTS)
+    # Two vowels would meet ("Орбіта" + "альянс"): write it as two words, "Орбіта-Альянс".
+    vowels = "аеєиіїоуюя"
+    joined = prefix[-1] in vowels and root[0] in vowels
+    brand = f"{prefix}-{root.capitalize()}" if joined else prefix + root
     return f"{_LEGAL_FORMS.draw(rng)} «{brand}»"
 
 

@@ -123,6 +123,7 @@ class Member:
     raising_alone: bool = False
     parents: list[Member] = field(default_factory=list)
     wards: list[Member] = field(default_factory=list)
+    guardian_since: int = 0
     actual: Settlement | None = None  # where a displaced person actually lives
     actual_from: int = 0
     exit_day: int | None = None  # emigrated on this day
@@ -354,9 +355,11 @@ class HouseholdMaker:
             street_line="",
         )
         members.append(ward)
+        since = rng.randint(ward.birth + 365, world.horizon)
         guardians = [head] + ([head.spouse] if head.spouse else [])
         for guardian in guardians:
             guardian.wards.append(ward)
+            guardian.guardian_since = since
 
     # Whole household ---------------------------------------------------------------------
 

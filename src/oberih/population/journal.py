@@ -106,14 +106,10 @@ class Clock:
             return 2 * SECONDS_PER_DAY + int(random() * 28 * SECONDS_PER_DAY)
         return 30 * SECONDS_PER_DAY + int(random() * 150 * SECONDS_PER_DAY)
 
-    def source_record_id(self, source: str) -> str:
-        """The next record id of ``source``: "<source>-<seed>-<n>", unique per source."""
-        counters = self.source_counters
-        number = counters[source] = counters.get(source, 0) + 1
-        prefix = self.prefixes.get(source)
-        if prefix is None:
-            prefix = self.prefixes[source] = f"{source}-{self.seed}-"
-        return prefix + str(number)
+    def prefix(self, source: str) -> str:
+        """Record ids of a source are "<source>-<seed>-<n>", n counting from 1 (``facts``)."""
+        prefix = self.prefixes[source] = f"{source}-{self.seed}-"
+        return prefix
 
     def date(self, day: int) -> dt.date:
         """The date of an ordinal, from a bounded cache (dates are shared, immutable)."""
@@ -170,7 +166,8 @@ class PersonJournal:
         pending = self._pending
         pending.sort()
         clock, person_id = self._clock, self.person_id
-        date, record_id, bits = clock.date, clock.source_record_id, rng.getrandbits
+        counters, prefixes, dates = clock.source_counters, clock.prefixes, clock.dates
+        date, bits = clock.date, rng.getrandbits
         facts: list[Fact] = []
         append = facts.append
         previous = -1
@@ -180,6 +177,8 @@ class PersonJournal:
             if at <= previous:
                 at = previous + 1
             previous = at
+            number = counters[source] = counters.get(source, 0) + 1
+            prefix = prefixes.get(source) or clock.prefix(source)
             append(
                 Fact(
                     uuid_from_int((bits(128) & _VERSION_MASK) | _VERSION_BITS),
@@ -189,11 +188,11 @@ class PersonJournal:
                     payload,
                     _fromtimestamp(at - _UNIX_EPOCH_SECONDS, _UTC),
                     source,
-                    record_id(source),
+                    prefix + str(number),
                     LEGAL_BASIS[basis],
                     _ACTOR,
-                    date(valid_from),
-                    None if valid_to is None else date(valid_to),
+                    dates.get(valid_from) or date(valid_from),
+                    None if valid_to is None else dates.get(valid_to) or date(valid_to),
                 )
             )
         return facts

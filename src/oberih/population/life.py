@@ -26,12 +26,16 @@ class Life:
     iso_cache: dict[int, str]
     # Found out while writing, read by later writers:
     student_level: str | None = None  # full-time, first time at the level, enrolled now
+    student_from: int = 0
     student_until: int = 0
     teacher: bool = False  # teaching or research at 0.75 of full time or more
     employer: Employer | None = None
     hired: int = 0
     medical_position: str | None = None
     fitness: str | None = None
+    fitness_day: int = 0
+    fitness_review: int | None = None
+    released: bool = False  # removed for age or excluded for health: free to leave the country
     registered: str | None = None  # the latest military registration category
     foreign_passport_from: int | None = None
     deferral_grounds: list[str] = field(default_factory=list)

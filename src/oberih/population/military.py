@@ -262,6 +262,7 @@ def _write_man_registration(life: Life) -> None:
     if fitness_day is not None and fitness_day[0] == "unfit_excluded":
         excluded = min(fitness_day[1] + rng.randint(1, 20), life.end)
         _registration(life, "excluded", excluded, source="officer", removal_reason="health")
+        life.released = True
     if member.death is not None and life.registered in ("conscript", "liable", "reservist"):
         removed = member.death + rng.randint(1, 30)
         if removed <= life.world.horizon:
@@ -276,6 +277,7 @@ def _write_removed_for_age(life: Life, at_60: int) -> None:
     _registration(life, "liable", liable, rank=rank, composition=composition, specialty=specialty)
     removed = at_60 + life.rng.randint(1, 60)
     _registration(life, "removed", min(removed, life.end), removal_reason="age")
+    life.released = True
 
 
 def _liable_day(life: Life) -> int:
@@ -405,14 +407,17 @@ def _write_medical(life: Life, registered: int, liable: int) -> tuple[str, int] 
     if day > life.end or day < _FITNESS_FROM:
         return None
     payload: dict[str, object] = {"fitness": fitness, "decision_date": life.iso(day)}
-    if fitness == "temporarily_unfit":
-        payload["review_date"] = life.iso(day + rng.randint(60, 365))
-    elif fitness == "unfit_review":
-        payload["review_date"] = life.iso(day + rng.randint(180, 365))
+    if fitness in ("temporarily_unfit", "unfit_review"):
+        # Treatment or leave for up to a year; re-examination after 6-12 months.
+        review = day + (
+            rng.randint(60, 365) if fitness == "temporarily_unfit" else rng.randint(180, 365)
+        )
+        payload["review_date"] = life.iso(review)
+        life.fitness_review = review
     office = life.world.offices[member.settlement.office_code]
     payload["commission"] = f"ВЛК — {office.name}"
     life.add("medical_decision", payload, source="health", basis="medical", valid_from=day)
-    life.fitness = fitness
+    life.fitness, life.fitness_day = fitness, day
     return fitness, day
 
 
@@ -433,28 +438,46 @@ def _minor_children(life: Life) -> list[ChildLink]:
     return [link for link in life.member.children if link.birth > limit]
 
 
-def _grounds(life: Life) -> list[str]:
+def _grounds(life: Life) -> list[tuple[str, int]]:
+    """The deferral grounds a man has, each with the day it arose."""
     member, rng = life.member, life.rng
     minors = _minor_children(life)
     spouse = member.spouse
-    adult_children = [c for c in member.children if c.disability in ("I", "II")]
-    found = {
-        "disability": member.disability is not None,
-        "temporarily_unfit": life.fitness in ("temporarily_unfit", "unfit_review"),
-        "three_children": len(minors) >= 3,
-        "single_parent": member.raising_alone and bool(minors),
-        "child_with_disability": any(c.disability == "child" for c in minors),
-        "seriously_ill_child": any(c.seriously_ill for c in minors),
-        "adult_child_disability": bool(adult_children),
-        "spouse_disability": spouse is not None and spouse.disability in ("I", "II"),
-        "guardian": bool(member.wards),
-        "student": life.student_level is not None and life.student_level != "phd",
-        "phd_candidate": life.student_level == "phd",
-        "teacher": life.teacher,
-        "care_of_relative": rng.random() < 0.015,
-        "relative_killed": rng.random() < 0.003,
-    }
-    return [ground for ground in DEFERRAL_GROUNDS if found[ground]]
+    found: dict[str, int | None] = dict.fromkeys(DEFERRAL_GROUNDS)
+    if member.disability is not None:
+        found["disability"] = member.disability_from
+    if life.fitness in ("temporarily_unfit", "unfit_review"):
+        found["temporarily_unfit"] = life.fitness_day
+    if len(minors) >= 3:
+        found["three_children"] = sorted(c.birth for c in minors)[2]
+    if member.raising_alone and minors:
+        found["single_parent"] = min(c.birth for c in minors)
+    disabled = [c for c in minors if c.disability == "child"]
+    if disabled:
+        found["child_with_disability"] = min(_child_disabled_from(c) for c in disabled)
+    ill = [c.birth for c in minors if c.seriously_ill]
+    if ill:
+        found["seriously_ill_child"] = min(ill) + 365
+    adult_disabled = [c for c in member.children if c.disability in ("I", "II")]
+    if adult_disabled:
+        found["adult_child_disability"] = anniversary(adult_disabled[0].birth, 18)
+    if spouse is not None and spouse.disability in ("I", "II"):
+        found["spouse_disability"] = max(spouse.disability_from, member.marriage)
+    if member.wards:
+        found["guardian"] = member.guardian_since
+    if life.student_level is not None:
+        found["phd_candidate" if life.student_level == "phd" else "student"] = life.student_from
+    if life.teacher:
+        found["teacher"] = life.hired
+    if rng.random() < 0.015:
+        found["care_of_relative"] = _WAR_START
+    if rng.random() < 0.003:
+        found["relative_killed"] = _WAR_START + 60
+    return [(ground, day) for ground, day in found.items() if day is not None]
+
+
+def _child_disabled_from(link: ChildLink) -> int:
+    return link.member.disability_from if link.member is not None else link.birth + 365
 
 
 def write_deferral(life: Life) -> None:
@@ -466,14 +489,19 @@ def write_deferral(life: Life) -> None:
     if life.end < _WAR_START + 30:
         return
     grounds = _grounds(life)
-    life.deferral_grounds = grounds
-    granted = [ground for ground in grounds if rng.random() < 0.8]
+    life.deferral_grounds = [ground for ground, _ in grounds]
+    granted = [(ground, arose) for ground, arose in grounds if rng.random() < 0.8]
     if not granted:
         return
-    ground = granted[0]
-    since = life.day_between(max(_WAR_START, life.end - 365, life.turns(25)), life.end)
-    if ground == "student":
+    ground, arose = granted[0]
+    first = max(_WAR_START, life.end - 365, life.turns(25), arose)
+    if first > life.end:
+        return
+    since = life.day_between(first, life.end)
+    if ground in ("student", "phd_candidate"):
         until = max(life.student_until, since + 30)
+    elif ground == "temporarily_unfit" and life.fitness_review is not None:
+        until = max(life.fitness_review, since + 30)
     elif rng.random() < 0.12:
         until = since + rng.randint(30, 180)  # expired, or about to
     else:

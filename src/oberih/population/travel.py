@@ -41,7 +41,7 @@ def _may_leave(life: Life, day: int) -> bool:
         return True
     if 18 <= age <= 22 and day >= _YOUNG_MEN_EXIT_FROM:
         return True
-    if life.registered in ("removed", "excluded"):
+    if life.released:
         return True
     return any(ground in EXIT_GROUNDS for ground in life.deferral_grounds)
 

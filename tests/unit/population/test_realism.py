@@ -244,3 +244,55 @@ def test_students_teachers_deaths_and_travel(states: dict[UUID, PersonState]) ->
         if s.last_border_crossing is not None and s.last_border_crossing.data["direction"] == "exit"
     )
     assert abroad > 0
+
+
+def test_deferrals_start_after_their_grounds(states: dict[UUID, PersonState]) -> None:
+    for state in states.values():
+        for deferral in state.deferrals:
+            ground = deferral.data["ground"]
+            if ground == "temporarily_unfit":
+                assert state.medical_decision is not None
+                assert deferral.valid_from >= state.medical_decision.valid_from
+            elif ground in ("student", "phd_candidate"):
+                assert any(deferral.valid_from >= e.valid_from for e in state.education)
+            elif ground == "teacher":
+                assert any(
+                    e.data["teaching_or_research"] and deferral.valid_from >= e.valid_from
+                    for e in state.employment
+                )
+            elif ground == "disability":
+                assert state.disability and deferral.valid_from >= state.disability[0].valid_from
+
+
+def _may_leave_in_war_time(state: PersonState) -> bool:
+    """Exempting circumstances as the register shows them (ground documents at the border)."""
+    minors = [
+        e
+        for e in state.family
+        if e.data["relation"] == "child"
+        and (REFERENCE_DATE - dt.date.fromisoformat(e.data["relative_birth_date"])).days < 18 * 365
+    ]
+    return bool(
+        state.deferrals
+        or state.disability
+        or state.category in ("removed", "excluded")
+        or len(minors) >= 3
+        or any(e.data["alone"] or e.data.get("relative_disability_group") for e in minors)
+        or any(e.data["relation"] == "ward" for e in state.family)
+    )
+
+
+def test_men_of_mobilisation_age_rarely_leave_in_war_time(states: dict[UUID, PersonState]) -> None:
+    war = dt.date(2022, 2, 24)
+    exits = men = 0
+    for state in states.values():
+        born = dt.date.fromisoformat(state.identity_field("birth_date"))
+        for crossing in state.border_crossings:
+            if crossing.data["direction"] != "exit" or crossing.valid_from < war:
+                continue
+            exits += 1
+            age = (crossing.valid_from - born).days // 365
+            if state.identity_field("sex") == "male" and 25 <= age < 60:
+                men += 1
+                assert _may_leave_in_war_time(state)
+    assert exits > 100 and men < 0.1 * exits
