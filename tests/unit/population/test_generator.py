@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,30 @@ def test_same_arguments_give_byte_identical_output(tmp_path: Path) -> None:
     second = _file(tmp_path, "b.jsonl", **arguments)
     assert first == second
     assert first.count(b"\n") == 1_500
+
+
+_DIGEST_SCRIPT = """
+import datetime as dt, hashlib, sys
+from oberih.population import generate_population, write_jsonl
+write_jsonl(generate_population(persons=800, seed=77, reference_date=dt.date(2025, 12, 1)), sys.argv[1])
+print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())
+"""
+
+
+def test_output_does_not_depend_on_string_hashing(tmp_path: Path) -> None:
+    # Separate interpreters with different hash seeds: no set or hash order leaks into output.
+    digests = set()
+    for hash_seed in ("1", "2"):
+        environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT, str(tmp_path / f"{hash_seed}.jsonl")],
+            capture_output=True,
+            check=True,
+            env=environment,
+            text=True,
+        )
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1
 
 
 def test_another_seed_gives_another_population(tmp_path: Path) -> None:
