@@ -27,6 +27,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oberih.db.base import Base, JsonDocument
 
+# Search keys are machine keys, compared byte by byte ("C" collation) on PostgreSQL as SQLite's
+# BINARY and Python compare them: search results then come in the same order on both engines.
+SEARCH_KEY = String(100).with_variant(String(100, collation="C"), "postgresql")
+
 
 class Person(Base):
     __tablename__ = "person"
@@ -89,6 +93,15 @@ class PersonStateRow(Base):
     __table_args__ = (
         Index("ix_person_state_name_keys", "surname_key", "given_name_key", "birth_year"),
         Index("ix_person_state_office_code", "office_code"),
+        # Name search fetches persons key combination by key combination in this order.
+        Index(
+            "ix_person_state_search_order",
+            "surname_key",
+            "given_name_key",
+            "patronymic_key",
+            "birth_date",
+            "person_id",
+        ),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), primary_key=True)
@@ -103,9 +116,9 @@ class PersonStateRow(Base):
     office_code: Mapped[str | None] = mapped_column(String(16))
     category: Mapped[str | None] = mapped_column(String(16))
     date_of_death: Mapped[dt.date | None] = mapped_column(Date)
-    surname_key: Mapped[str | None] = mapped_column(String(100))
-    given_name_key: Mapped[str | None] = mapped_column(String(100))
-    patronymic_key: Mapped[str | None] = mapped_column(String(100))
+    surname_key: Mapped[str | None] = mapped_column(SEARCH_KEY)
+    given_name_key: Mapped[str | None] = mapped_column(SEARCH_KEY)
+    patronymic_key: Mapped[str | None] = mapped_column(SEARCH_KEY)
     last_recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
 
