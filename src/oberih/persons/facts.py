@@ -118,14 +118,22 @@ class ContactPayload(Payload):
 
 
 class FamilyPayload(Payload):
-    relation: Literal["child", "spouse", "ward", "parent"]
+    relation: Literal["child", "spouse", "ward", "parent", "sibling"]
     relative_id: UUID | None = None
     relative_name: str | None = Field(default=None, max_length=300)
     relative_birth_date: dt.date | None = None
     relative_sex: Sex | None = None
     relative_disability_group: Literal["I", "II", "III", "child"] | None = None
     seriously_ill: bool = False
-    alone: bool = False  # raising the child alone (Law 3543-XII art. 23 p. 1(3))
+    alone: bool = False  # raising the child alone (Law 3543-XII art. 23 p. 1(4))
+    # Evidence for further deferral grounds (Law 3543-XII art. 23). Optional and None by default,
+    # so payloads that do not state them keep their canonical form (exclude_none).
+    incapacitated: bool | None = None  # declared legally incapacitated; this person is guardian
+    needs_constant_care: bool | None = None  # needs constant care, which this person provides
+    fate: Literal["killed", "missing"] | None = None  # killed or missing defending Ukraine
+    in_military_service: bool | None = None  # the relative serves (e.g. the child's other parent)
+    # On a child: the Register of Debtors shows alimony debt above three months' payments.
+    alimony_debt_over_three_months: bool | None = None
 
 
 class EducationPayload(Payload):
@@ -151,7 +159,11 @@ class DisabilityPayload(Payload):
 
 class MedicalDecisionPayload(Payload):
     # Fitness categories since 04.05.2024 (Law 3621-IX; MoD Order 402 as amended).
-    fitness: Literal["fit", "fit_support", "temporarily_unfit", "unfit_review", "unfit_excluded"]
+    # "limited_fit" (обмежено придатний) is the category abolished on 04.05.2024; kept so that
+    # decisions taken before then can be recorded as they were.
+    fitness: Literal[
+        "fit", "fit_support", "temporarily_unfit", "unfit_review", "unfit_excluded", "limited_fit"
+    ]
     decision_date: dt.date
     review_date: dt.date | None = None
     commission: str | None = Field(default=None, max_length=120)
@@ -171,6 +183,7 @@ class ServicePayload(Payload):
     service_kind: Literal["conscript", "contract", "mobilised", "reserve_training"]
     unit: str | None = Field(default=None, max_length=120)
     combat_participant: bool = False
+    captivity_released_on: dt.date | None = None  # released from captivity (art. 23 deferral)
 
 
 class DeferralPayload(Payload):
