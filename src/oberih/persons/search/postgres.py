@@ -16,7 +16,7 @@ from oberih.persons.search._core import (
     PersonRow,
     retrieval_threshold,
 )
-from oberih.persons.search.service import PERSON_COLUMNS, person_row, probe
+from oberih.persons.search.service import person_row, probe
 
 # pg_trgm stores trigrams of non-ASCII letters as hashes and computes in float4: asking for a
 # little less than the threshold makes sure nothing that Python's similarity keeps is missing.
@@ -32,6 +32,12 @@ _KEY_ARRAYS = ("surnames", "givens", "patronymics")
 
 
 class PostgresSearch:
+    """Made for one search: its statement is built once and serves every chunk."""
+
+    def __init__(self, where: Sequence[ColumnElement[bool]]) -> None:
+        self._where = where
+        self._statements: dict[int, Any] = {}
+
     def dictionary_entries(self, session: Session, word: NameWord) -> list[DictionaryEntry]:
         # Transaction-local: ends with the caller's transaction, touches no other session.
         threshold = max(0.0, retrieval_threshold(word.key) - THRESHOLD_MARGIN)
@@ -46,7 +52,6 @@ class PostgresSearch:
         self,
         session: Session,
         combinations: Sequence[Combination],
-        where: Sequence[ColumnElement[bool]],
         limit: int,
     ) -> list[PersonRow]:
         if not combinations:
@@ -57,7 +62,10 @@ class PostgresSearch:
             name: [combination.keys[index] for combination in combinations]
             for index, name in enumerate(arrays)
         }
-        rows = session.execute(_statement(shape, where), {**params, "limit": limit})
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = self._statements[shape] = _statement(shape, self._where)
+        rows = session.execute(statement, {**params, "limit": limit})
         return [person_row(row) for row in rows]
 
 
@@ -75,6 +83,4 @@ def _statement(shape: int, where: Sequence[ColumnElement[bool]]) -> Any:
     # too, or PostgreSQL cannot tell which collation compares them.
     keys = [combinations.c[name].collate("C") for name in "sgp"[:shape]]
     persons = probe(shape, keys, where).limit(bindparam("limit")).lateral("ps")
-    return select(*(persons.c[column.key] for column in PERSON_COLUMNS)).select_from(
-        combinations.join(persons, true())
-    )
+    return select(persons).select_from(combinations.join(persons, true()))

@@ -59,20 +59,20 @@ KEY_COLUMNS = (
 
 
 class SearchBackend(Protocol):
-    """The two things that differ per engine: finding dictionary keys, fetching persons."""
+    """The two things that differ per engine: finding dictionary keys, fetching persons.
+
+    One instance serves one search, whose conditions on ``person_state`` it is made with.
+    """
 
     def dictionary_entries(self, session: Session, word: NameWord) -> list[DictionaryEntry]:
         """Every entry that ``_core.is_candidate`` accepts for the word (more is allowed)."""
         ...
 
     def persons_of(
-        self,
-        session: Session,
-        combinations: Sequence[Combination],
-        where: Sequence[ColumnElement[bool]],
-        limit: int,
+        self, session: Session, combinations: Sequence[Combination], limit: int
     ) -> list[PersonRow]:
-        """For each combination, its first ``limit`` persons meeting ``where``, in hit order."""
+        """For each combination, its first ``limit`` persons meeting the search's conditions,
+        in hit order."""
         ...
 
 
@@ -107,17 +107,17 @@ def search_persons(
     where = person_conditions(filters, condition)
     if isinstance(parsed, IdentifierQuery):
         return search_by_identifier(session, parsed, where)
-    return search_by_name(session, backend_for(session), parsed, where, limit)
+    return search_by_name(session, backend_for(session, where), parsed, limit)
 
 
-def backend_for(session: Session) -> SearchBackend:
+def backend_for(session: Session, where: Sequence[ColumnElement[bool]]) -> SearchBackend:
     if session.get_bind().dialect.name == "postgresql":
         from oberih.persons.search.postgres import PostgresSearch
 
-        return PostgresSearch()
+        return PostgresSearch(where)
     from oberih.persons.search.sqlite import SqliteSearch
 
-    return SqliteSearch()
+    return SqliteSearch(where)
 
 
 def search_by_identifier(
@@ -143,7 +143,6 @@ def search_by_name(
     session: Session,
     backend: SearchBackend,
     query: NameQuery,
-    where: Sequence[ColumnElement[bool]],
     limit: int,
 ) -> list[SearchHit]:
     matches = [
@@ -152,7 +151,7 @@ def search_by_name(
     combinations = rank_combinations(matches)
     rows: list[PersonRow] = []
     for chunk in chunks(combinations):
-        rows.extend(backend.persons_of(session, chunk, where, limit))
+        rows.extend(backend.persons_of(session, chunk, limit))
         # Every person of a combination comes after every person of the ones before it.
         if len(rows) >= limit:
             break

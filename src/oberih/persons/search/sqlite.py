@@ -24,6 +24,12 @@ _KEY_PARAMS = ("surname_key", "given_name_key", "patronymic_key")
 
 
 class SqliteSearch:
+    """Made for one search: its probe is built once and serves every combination."""
+
+    def __init__(self, where: Sequence[ColumnElement[bool]]) -> None:
+        self._where = where
+        self._probes: dict[int, Any] = {}
+
     def dictionary_entries(self, session: Session, word: NameWord) -> list[DictionaryEntry]:
         """Keys sharing a trigram inside a word (FTS5), or starting with the word's letter.
 
@@ -58,7 +64,6 @@ class SqliteSearch:
         self,
         session: Session,
         combinations: Sequence[Combination],
-        where: Sequence[ColumnElement[bool]],
         limit: int,
     ) -> list[PersonRow]:
         if not combinations:
@@ -66,9 +71,11 @@ class SqliteSearch:
         shape = combinations[0].shape
         names = _KEY_PARAMS[:shape]
         # SQLite runs in-process: a probe per combination costs microseconds, not a round trip.
-        statement = probe(shape, [bindparam(name) for name in names], where).limit(
-            bindparam("limit")
-        )
+        statement = self._probes.get(shape)
+        if statement is None:
+            keys: list[ColumnElement[Any]] = [bindparam(name) for name in names]
+            statement = probe(shape, keys, self._where).limit(bindparam("limit"))
+            self._probes[shape] = statement
         rows: list[PersonRow] = []
         for combination in combinations:
             params: dict[str, Any] = dict(zip(names, combination.keys, strict=False))
