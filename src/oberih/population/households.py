@@ -91,6 +91,7 @@ class ServiceSpell:
     unit: str
     composition: str
     rank: str
+    released_from_captivity: int | None = None
 
 
 @dataclass(eq=False, slots=True)

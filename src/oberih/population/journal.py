@@ -29,6 +29,7 @@ LEGAL_BASIS = {
     "marriage": "Law 2398-VI (civil status acts); Family Code art. 21",
     "death": "Law 2398-VI (civil status acts)",
     "guardianship": "Civil Code arts. 55-79 (guardianship)",
+    "care": "Law 3543-XII art. 23 (constant care of a relative)",
     "rnokpp": "Tax Code art. 70",
     "document": "Law 5492-VI (demographic register)",
     "address": "Law 1871-IX (residence registration)",

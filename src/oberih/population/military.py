@@ -13,9 +13,10 @@ SOURCES
   (estimate: over 1M mobilised by 2025 among about 9M men 25-60), 70 % of them in combat, 15 %
   of them released since, 3 % killed (estimate; no official figures). Operational reserve
   (reservists) 1.5 % of liable men 25-45 (estimate).
-- Medical commission: decisions only under the fitness categories in force since 04.05.2024
-  (Law 3621-IX); 40 % of liable men 25-60 had one within two years (estimate); everyone called
-  up had one. Category shares: estimate.
+- Medical commission: everyone called up had a decision; 40 % of liable men 25-60 had one
+  within two years (estimate). Before 04.05.2024 the categories included "limited fitness"
+  (abolished by Law 3621-IX); 80 % of the men found of limited fitness were re-examined under
+  the new categories (estimate). Category shares: estimate.
 - Deferral grounds: Law 3543-XII art. 23 (numbering unverified); each ground a person has is
   granted and recorded with probability 0.8 (automatic deferrals from registry data since
   01.11.2025: over 720,000 extended); 12 % of deferrals have expired (estimate).
@@ -24,6 +25,7 @@ SOURCES
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from random import Random
 
 from oberih.population.households import ChildLink, Member, ServiceSpell, anniversary
@@ -42,6 +44,8 @@ from oberih.population.world import (
     WAR_START,
     WOMEN_MEDICS_START,
     World,
+    patronymic,
+    surname_for,
 )
 
 _WAR_START = WAR_START.toordinal()
@@ -68,6 +72,10 @@ _FITNESS_GROUP_III = WeightedTable(
 )
 _FITNESS_GROUP_I_II = WeightedTable([("unfit_excluded", 70.0), ("unfit_review", 30.0)])
 _FITNESS_CALLED_UP = WeightedTable([("fit", 85.0), ("fit_support", 15.0)])
+# Categories in force until 03.05.2024; "limited_fit" (обмежено придатний) was abolished.
+_OLD_FITNESS = WeightedTable(
+    [("fit", 60.0), ("limited_fit", 30.0), ("temporarily_unfit", 7.0), ("unfit_excluded", 3.0)]
+)
 _FITNESS_CONSCRIPT = WeightedTable(
     [
         ("fit", 80.0),
@@ -77,27 +85,36 @@ _FITNESS_CONSCRIPT = WeightedTable(
         ("unfit_excluded", 1.0),
     ]
 )
-# Grounds a liable man may have (Law 3543-XII art. 23), in the order checked.
+# Grounds a liable man may have (Law 3543-XII art. 23), in the order checked; the codes are
+# those of the rules profile (``oberih/rules/profiles/ua.yaml``).
 DEFERRAL_GROUNDS = (
     "disability",  # person with disability
     "temporarily_unfit",  # temporarily unfit for 6-12 months
     "three_children",  # three or more children under 18
-    "single_parent",  # raising a child alone
+    "child_raised_alone",  # raising a child alone
     "child_with_disability",  # raising a child with disability
     "seriously_ill_child",  # a seriously ill child without disability status
     "adult_child_disability",  # an adult child with disability group I or II
-    "spouse_disability",  # a spouse with disability group I or II
-    "guardian",  # guardian of an orphan or of an incapacitated person
-    "student",  # full-time student, first time at the level
-    "phd_candidate",  # doctoral candidate (aspirant)
-    "teacher",  # teaching or research staff at 0.75 of full time or more
-    "care_of_relative",  # constant care of a sick relative
-    "relative_killed",  # close relative killed or missing in the defence of Ukraine
+    "relative_disability_care",  # a spouse or parent with disability group I or II
+    "constant_care",  # constant care of a sick relative
+    "guardian_orphan",  # guardian of an orphan
+    "guardian_incapacitated",  # guardian of a person declared incapacitated
+    "student",  # full-time student (first time at the level) or doctoral candidate
+    "teaching_research_staff",  # teaching or research staff at 0.75 of full time or more
+    "relative_killed_or_missing",  # close relative killed or missing defending Ukraine
+    "released_from_captivity",  # released from captivity
 )
 # Grounds that also let a man of 18-60 leave the country under martial law (estimate of the
 # border rules; CMU Res. 57 of 27.01.1995 as amended).
 EXIT_GROUNDS = frozenset(
-    {"disability", "three_children", "single_parent", "child_with_disability", "guardian"}
+    {
+        "disability",
+        "three_children",
+        "child_raised_alone",
+        "child_with_disability",
+        "guardian_orphan",
+        "guardian_incapacitated",
+    }
 )
 
 
@@ -159,7 +176,20 @@ def _plan_war_service(world: World, member: Member, last: int) -> None:
             member.death = died
         end = member.death if end is None else min(end, member.death)
     composition = _COMPOSITIONS.draw(rng)
-    member.services.append(_spell(rng, kind, start, end, composition, rng.random() < 0.7))
+    spell = _spell(rng, kind, start, end, composition, rng.random() < 0.7)
+    if spell.combat and member.death is None and rng.random() < 0.01:
+        spell = _released_from_captivity(rng, spell, world.horizon)
+    member.services.append(spell)
+
+
+def _released_from_captivity(rng: Random, spell: ServiceSpell, horizon: int) -> ServiceSpell:
+    """Taken prisoner and exchanged; most are discharged some months later (estimate)."""
+    released = rng.randint(spell.start + 60, spell.start + 900)
+    if released > horizon:
+        return spell
+    discharged = released + rng.randint(60, 365)
+    end = discharged if discharged <= horizon else None
+    return replace(spell, end=end, released_from_captivity=released)
 
 
 # Disability and service facts ------------------------------------------------------------
@@ -182,11 +212,13 @@ def write_service(life: Life) -> None:
     for spell in life.member.services:
         if spell.start > life.end:
             continue
-        payload = {
+        payload: dict[str, object] = {
             "service_kind": spell.kind,
             "unit": spell.unit,
             "combat_participant": spell.combat,
         }
+        if spell.released_from_captivity is not None:
+            payload["captivity_released_on"] = life.iso(spell.released_from_captivity)
         life.add(
             "service",
             payload,
@@ -392,33 +424,65 @@ def _write_woman_medic_registration(life: Life) -> None:
 
 
 def _write_medical(life: Life, registered: int, liable: int) -> tuple[str, int] | None:
-    """The latest medical-commission decision, if any; returns (fitness, day)."""
+    """Medical-commission decisions; returns the latest as (fitness, day), if any."""
     rng, member = life.rng, life.member
     war = next((s for s in member.services if s.start >= _WAR_START), None)
+    earlier = _write_decision_before_2024(life, war, liable)
     if war is not None and war.start >= _FITNESS_FROM and war.start <= life.end:
         fitness, day = _FITNESS_CALLED_UP.draw(rng), war.start - rng.randint(1, 20)
+    elif earlier == "limited_fit" and rng.random() < 0.8:
+        # "Limited fitness" was abolished: such men were re-examined (Law 3621-IX).
+        first = max(_FITNESS_FROM, life.fitness_day + 1)
+        day, fitness = (
+            life.day_between(first, min(first + 270, life.end)),
+            _fitness_for_health(life),
+        )
     elif 25 <= life.age <= 60 and liable <= life.end and rng.random() < 0.4:
         day = life.day_between(max(_FITNESS_FROM, life.end - 730, liable), life.end)
         fitness = _fitness_for_health(life)
     elif registered >= _FITNESS_FROM and rng.random() < 0.6:
         fitness, day = _FITNESS_CONSCRIPT.draw(rng), registered
     else:
+        return (earlier, life.fitness_day) if earlier is not None else None
+    if day > life.end or day < _FITNESS_FROM or day <= life.fitness_day:
+        return (earlier, life.fitness_day) if earlier is not None else None
+    _write_decision(life, fitness, day)
+    return fitness, day
+
+
+def _write_decision_before_2024(life: Life, war: ServiceSpell | None, liable: int) -> str | None:
+    """A decision under the categories in force until 03.05.2024 (called up, or checked)."""
+    rng = life.rng
+    if war is not None and _WAR_START <= war.start < _FITNESS_FROM and war.start <= life.end:
+        day = max(war.start - rng.randint(1, 20), _WAR_START)
+        fitness = "fit" if rng.random() < 0.85 else "limited_fit"
+    elif 25 <= life.age <= 60 and max(_WAR_START, liable) < min(_FITNESS_FROM, life.end):
+        if rng.random() >= 0.15:
+            return None
+        day = life.day_between(max(_WAR_START, liable), min(_FITNESS_FROM - 1, life.end))
+        fitness = _OLD_FITNESS.draw(rng)
+    else:
         return None
-    if day > life.end or day < _FITNESS_FROM:
+    if day > life.end or day >= _FITNESS_FROM:
         return None
+    _write_decision(life, fitness, day)
+    return fitness
+
+
+def _write_decision(life: Life, fitness: str, day: int) -> None:
+    rng = life.rng
     payload: dict[str, object] = {"fitness": fitness, "decision_date": life.iso(day)}
+    review: int | None = None
     if fitness in ("temporarily_unfit", "unfit_review"):
         # Treatment or leave for up to a year; re-examination after 6-12 months.
         review = day + (
             rng.randint(60, 365) if fitness == "temporarily_unfit" else rng.randint(180, 365)
         )
         payload["review_date"] = life.iso(review)
-        life.fitness_review = review
-    office = life.world.offices[member.settlement.office_code]
+    office = life.world.offices[life.member.settlement.office_code]
     payload["commission"] = f"ВЛК — {office.name}"
     life.add("medical_decision", payload, source="health", basis="medical", valid_from=day)
-    life.fitness, life.fitness_day = fitness, day
-    return fitness, day
+    life.fitness, life.fitness_day, life.fitness_review = fitness, day, review
 
 
 def _fitness_for_health(life: Life) -> str:
@@ -440,7 +504,7 @@ def _minor_children(life: Life) -> list[ChildLink]:
 
 def _grounds(life: Life) -> list[tuple[str, int]]:
     """The deferral grounds a man has, each with the day it arose."""
-    member, rng = life.member, life.rng
+    member = life.member
     minors = _minor_children(life)
     spouse = member.spouse
     found: dict[str, int | None] = dict.fromkeys(DEFERRAL_GROUNDS)
@@ -451,7 +515,7 @@ def _grounds(life: Life) -> list[tuple[str, int]]:
     if len(minors) >= 3:
         found["three_children"] = sorted(c.birth for c in minors)[2]
     if member.raising_alone and minors:
-        found["single_parent"] = min(c.birth for c in minors)
+        found["child_raised_alone"] = min(c.birth for c in minors)
     disabled = [c for c in minors if c.disability == "child"]
     if disabled:
         found["child_with_disability"] = min(_child_disabled_from(c) for c in disabled)
@@ -462,18 +526,61 @@ def _grounds(life: Life) -> list[tuple[str, int]]:
     if adult_disabled:
         found["adult_child_disability"] = anniversary(adult_disabled[0].birth, 18)
     if spouse is not None and spouse.disability in ("I", "II"):
-        found["spouse_disability"] = max(spouse.disability_from, member.marriage)
+        found["relative_disability_care"] = max(spouse.disability_from, member.marriage)
     if member.wards:
-        found["guardian"] = member.guardian_since
+        found["guardian_orphan"] = member.guardian_since
     if life.student_level is not None:
-        found["phd_candidate" if life.student_level == "phd" else "student"] = life.student_from
+        found["student"] = life.student_from
     if life.teacher:
-        found["teacher"] = life.hired
-    if rng.random() < 0.015:
-        found["care_of_relative"] = _WAR_START
-    if rng.random() < 0.003:
-        found["relative_killed"] = _WAR_START + 60
+        found["teaching_research_staff"] = life.hired
+    released = [s.released_from_captivity for s in member.services]
+    if any(day is not None for day in released):
+        found["released_from_captivity"] = max(day for day in released if day is not None)
+    found.update(_family_circumstances(life))
     return [(ground, day) for ground, day in found.items() if day is not None]
+
+
+def _family_circumstances(life: Life) -> dict[str, int]:
+    """Rare circumstances the household does not model, written with their evidence."""
+    rng = life.rng
+    found: dict[str, int] = {}
+    if rng.random() < 0.015:
+        found["constant_care"] = _write_relative_evidence(life, "parent", needs_constant_care=True)
+    if rng.random() < 0.004:
+        fate = "killed" if rng.random() < 0.7 else "missing"
+        found["relative_killed_or_missing"] = _write_relative_evidence(life, "sibling", fate=fate)
+    if rng.random() < 0.002:
+        found["guardian_incapacitated"] = _write_relative_evidence(life, "ward", incapacitated=True)
+    return found
+
+
+def _write_relative_evidence(life: Life, relation: str, **evidence: object) -> int:
+    """A relative outside the household and what makes them a ground; returns the day it arose."""
+    member, rng, world = life.member, life.rng, life.world
+    sex = "male" if relation == "sibling" or rng.random() < 0.5 else "female"
+    if relation == "sibling":
+        birth = member.birth + rng.randint(-3_000, 3_000)
+    else:
+        birth = member.birth - rng.randint(8_000, 13_000)
+    killed = "fate" in evidence
+    first = _WAR_START if killed else max(_WAR_START - 1_000, member.birth + 6_570)
+    since = life.day_between(first, life.end - 30)
+    year = dt.date.fromordinal(birth).year
+    given = world.given_name(sex, year)
+    father = world.given_name("male", year - 28)
+    name = f"{surname_for(member.family_name, sex)} {given} {patronymic(father, sex)}"
+    payload: dict[str, object] = {
+        "relation": relation,
+        "relative_name": name,
+        "relative_birth_date": life.iso(birth),
+        "relative_sex": sex,
+        "seriously_ill": False,
+        "alone": False,
+        **evidence,
+    }
+    source, basis = ("register", "service") if killed else ("social", "care")
+    life.add("family", payload, source=source, basis=basis, valid_from=since)
+    return since
 
 
 def _child_disabled_from(link: ChildLink) -> int:
@@ -498,7 +605,7 @@ def write_deferral(life: Life) -> None:
     if first > life.end:
         return
     since = life.day_between(first, life.end)
-    if ground in ("student", "phd_candidate"):
+    if ground == "student":
         until = max(life.student_until, since + 30)
     elif ground == "temporarily_unfit" and life.fitness_review is not None:
         until = max(life.fitness_review, since + 30)

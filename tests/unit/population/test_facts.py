@@ -15,7 +15,7 @@ from .conftest import REFERENCE_DATE
 EXPECTED_SOURCES = {
     "identity": {"civil_status"},
     "death": {"civil_status"},
-    "family": {"civil_status", "social"},
+    "family": {"civil_status", "social", "register"},  # register: a defender killed or missing
     "identifier": {"demographic", "tax"},
     "address": {"demographic", "social"},
     "contact": {"citizen"},
