@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from oberih.audit import models as _audit  # noqa: F401
 from oberih.db.base import Base
 from oberih.persons import models as _persons  # noqa: F401
 

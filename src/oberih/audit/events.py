@@ -1,0 +1,136 @@
+"""Audit events and their canonical bytes: what a leaf of the audit log's Merkle tree commits to.
+
+An event says who (actor, role, office) did what (action, fields, outcome) to whose record
+(person id) and why (purpose), when the register recorded it. It holds no personal data beyond
+ids: field *names*, never values.
+
+Canonical form (version 1), the bytes whose RFC 6962 leaf hash enters the tree::
+
+    {"action":…,"actor":…,"classified_until":…,"fields":[…],"office_code":…,"outcome":…,
+     "person_id":…,"purpose":…,"recorded_at":…,"request_id":…,"role":…,"v":1}
+
+UTF-8 JSON, keys sorted, no whitespace, every key present (``null`` when absent); ``person_id``
+is the lower-case hyphenated UUID, ``recorded_at`` UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``,
+``classified_until`` ``YYYY-MM-DD``, ``fields`` in the order given. For documents of this shape
+(strings, null, one small integer, a list of strings) Python's ``json.dumps`` with sorted keys and
+compact separators writes exactly the RFC 8785 JSON Canonicalization Scheme, so an auditor can
+recompute a leaf with any JCS library and SHA-256. The leaf index is *not* in the bytes: the
+tree binds each leaf to its position, and leaving it out lets a verifier recognise content that
+moved (RFC 6962 §2.1 leaves are position-free too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from oberih.audit.merkle import leaf_hash
+
+CANONICAL_VERSION = 1
+OUTCOMES = frozenset({"allowed", "denied", "error"})
+
+# Column widths of ``audit_event`` (models.py); checked here so that a bad event fails before
+# it reaches the database, with a message naming the field.
+MAX_LENGTHS = {
+    "action": 64,
+    "actor": 160,
+    "role": 32,
+    "office_code": 32,
+    "purpose": 300,
+    "request_id": 64,
+}
+MAX_FIELDS = 64
+MAX_FIELD_NAME = 64
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class InvalidAuditEvent(ValueError):
+    """An audit event that cannot be recorded (a caller bug): the message names the field."""
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One access to (or attempt on) the register, as the service layer reports it."""
+
+    action: str  # "person:record:read", "person:search", "person:fact:append", "access:denied"
+    outcome: str  # "allowed" | "denied" | "error"
+    actor: str
+    role: str
+    office_code: str | None
+    purpose: str | None
+    person_id: uuid.UUID | None
+    fields: tuple[str, ...]
+    request_id: str | None
+    classified_until: dt.date | None = None  # classified purpose: hidden from the citizen until
+
+    def __post_init__(self) -> None:
+        # A list passed by mistake would make the frozen event mutable and unhashable.
+        object.__setattr__(self, "fields", tuple(self.fields))
+        if self.outcome not in OUTCOMES:
+            raise InvalidAuditEvent(f"outcome {self.outcome!r} is not one of {sorted(OUTCOMES)}")
+        for name, limit in MAX_LENGTHS.items():
+            _require_text(name, getattr(self, name), limit)
+        if not (self.action and self.actor and self.role):
+            raise InvalidAuditEvent("action, actor and role must not be empty")
+        if len(self.fields) > MAX_FIELDS:
+            raise InvalidAuditEvent(f"an event names at most {MAX_FIELDS} fields")
+        for field_name in self.fields:
+            _require_text("fields", field_name, MAX_FIELD_NAME)
+        if self.person_id is not None and not isinstance(self.person_id, uuid.UUID):
+            raise InvalidAuditEvent("person_id must be a UUID")
+
+
+def _require_text(name: str, value: object, limit: int) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise InvalidAuditEvent(f"{name} must be text")
+    if len(value) > limit:
+        raise InvalidAuditEvent(f"{name} is longer than {limit} characters")
+    if _CONTROL_CHARACTER.search(value):
+        raise InvalidAuditEvent(f"{name} contains a control character")
+
+
+def utc_moment(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC; a naive datetime is refused (whose clock would it be?)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidAuditEvent("recorded_at must be timezone-aware")
+    return moment.astimezone(dt.UTC)
+
+
+def canonical_timestamp(moment: dt.datetime) -> str:
+    return utc_moment(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_document(event: AuditEvent, *, recorded_at: dt.datetime) -> dict[str, Any]:
+    until = event.classified_until
+    return {
+        "v": CANONICAL_VERSION,
+        "action": event.action,
+        "outcome": event.outcome,
+        "actor": event.actor,
+        "role": event.role,
+        "office_code": event.office_code,
+        "purpose": event.purpose,
+        "person_id": str(event.person_id) if event.person_id is not None else None,
+        "fields": list(event.fields),
+        "request_id": event.request_id,
+        "classified_until": until.isoformat() if until is not None else None,
+        "recorded_at": canonical_timestamp(recorded_at),
+    }
+
+
+def canonical_event_bytes(event: AuditEvent, *, recorded_at: dt.datetime) -> bytes:
+    """The bytes a leaf commits to (module docstring: canonical form, version 1)."""
+    document = canonical_document(event, recorded_at=recorded_at)
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def event_leaf_hash(event: AuditEvent, *, recorded_at: dt.datetime) -> bytes:
+    """SHA-256(0x00 || canonical event bytes): the event's leaf hash (RFC 6962 §2.1)."""
+    return leaf_hash(canonical_event_bytes(event, recorded_at=recorded_at))

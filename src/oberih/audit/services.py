@@ -1,0 +1,398 @@
+"""The audit log's storage operations: append, checkpoint, proofs and "who saw my data".
+
+Services add to the caller's session; the caller commits (the request dependency, the CLI), so
+an audit event commits or rolls back together with the access it records.
+
+Appends are serialised by the tree head row: ``record_event`` locks it (``SELECT … FOR UPDATE``
+on PostgreSQL; SQLite has one writer) until the caller's transaction ends, so every leaf index
+is taken exactly once and the stored edge always matches the stored leaves. Record the event
+as the last step of a transaction: the lock is held until the commit. The leaf index is also
+the primary key, so even a broken lock could never give two events one position.
+
+Exceptions (mapped to HTTP once, at the edge):
+- ``InvalidAuditEvent`` (from ``events``): an event the caller built wrongly.
+- ``InvalidProofRequest``: a proof asked for an index or sizes the log does not have (422).
+- ``EventNotFound``: no event at this leaf index (404).
+- ``AuditLogDamaged``: stored tree data is missing or contradicts itself; run
+  ``oberih audit verify`` (500).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from oberih.audit.checkpoints import parse_checkpoint_text
+from oberih.audit.events import AuditEvent, InvalidAuditEvent, event_leaf_hash, utc_moment
+from oberih.audit.merkle import (
+    CompactRange,
+    NodeId,
+    consistency_proof_from_nodes,
+    consistency_proof_ranges,
+    inclusion_proof_from_nodes,
+    inclusion_proof_ranges,
+    nodes_for_ranges,
+)
+from oberih.audit.models import (
+    HEAD_ROW_ID,
+    AuditCheckpointRow,
+    AuditEventRow,
+    AuditNodeRow,
+    AuditTreeRow,
+)
+from oberih.audit.signing import AuditSettings, CheckpointSigner
+
+__all__ = [
+    "AccessPage",
+    "AuditEvent",
+    "AuditLogDamaged",
+    "CheckpointPolicy",
+    "EventNotFound",
+    "InvalidAuditEvent",
+    "InvalidProofRequest",
+    "RecordedEvent",
+    "StoredCheckpoint",
+    "TreeHead",
+    "checkpoint_if_due",
+    "consistency_proof",
+    "event_from_row",
+    "events_for_person",
+    "get_event",
+    "inclusion_proof",
+    "latest_checkpoint",
+    "record_event",
+    "record_events",
+    "sign_checkpoint_now",
+    "tree_head",
+]
+
+MAX_PAGE = 200
+
+
+class InvalidProofRequest(ValueError):
+    """A proof for a leaf index or tree sizes outside the log as it stands."""
+
+
+class EventNotFound(LookupError):
+    pass
+
+
+class AuditLogDamaged(RuntimeError):
+    """Stored tree data is missing or inconsistent: evidence for ``oberih audit verify``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    size: int
+    root_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    tree_size: int
+    root_hash: bytes
+    note: str  # the C2SP signed note: checkpoint text, blank line, signature lines
+    created_at: dt.datetime
+
+    @property
+    def origin(self) -> str:
+        return parse_checkpoint_text(self.note.split("\n\n", 1)[0] + "\n").origin
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointPolicy:
+    """Sign after ``every_events`` new events or ``every_seconds``, whichever comes first."""
+
+    every_events: int
+    every_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: AuditSettings) -> CheckpointPolicy:
+        return cls(settings.checkpoint_every_events, settings.checkpoint_every_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    leaf_index: int
+    recorded_at: dt.datetime
+    event: AuditEvent
+    leaf_hash: bytes  # as stored with the row; verification recomputes it
+
+
+@dataclass(slots=True)
+class AccessPage:
+    """A page of a person's visible audit events, newest first."""
+
+    events: list[RecordedEvent] = field(default_factory=list)
+    next_cursor: int | None = None  # pass back as ``cursor`` for the next (older) page
+
+
+# --- appending ---------------------------------------------------------------------------------
+
+
+def record_event(session: Session, event: AuditEvent, *, now: dt.datetime) -> int:
+    """Append ``event`` as the next leaf, in the caller's transaction; return its leaf index."""
+    return record_events(session, [event], now=now)[0]
+
+
+def record_events(session: Session, events: Sequence[AuditEvent], *, now: dt.datetime) -> list[int]:
+    """Append several events under one lock and one head update (batch paths: ingest, import).
+
+    One head update per batch matters on PostgreSQL: every update of the head row inside one
+    transaction leaves a row version that later reads of it must step over.
+    """
+    if not events:
+        return []
+    recorded_at = utc_moment(now)
+    leaves = [event_leaf_hash(event, recorded_at=recorded_at) for event in events]
+    tree = _lock_head(session)
+    first = tree.size
+    completed = tree.extend(leaves)
+    session.execute(
+        insert(AuditEventRow),
+        [
+            _event_columns(event, first + offset, recorded_at, leaf)
+            for offset, (event, leaf) in enumerate(zip(events, leaves, strict=True))
+        ],
+    )
+    session.execute(
+        insert(AuditNodeRow),
+        [{"level": n.level, "node_index": n.index, "hash": h} for n, h in completed],
+    )
+    session.execute(
+        update(AuditTreeRow)
+        .where(AuditTreeRow.id == HEAD_ROW_ID)
+        .values(size=tree.size, compact_range=tree.to_bytes())
+    )
+    return list(range(first, tree.size))
+
+
+def _event_columns(
+    event: AuditEvent, index: int, recorded_at: dt.datetime, leaf: bytes
+) -> dict[str, object]:
+    return {
+        "leaf_index": index,
+        "recorded_at": recorded_at,
+        "action": event.action,
+        "outcome": event.outcome,
+        "actor": event.actor,
+        "role": event.role,
+        "office_code": event.office_code,
+        "purpose": event.purpose,
+        "person_id": event.person_id,
+        "fields": list(event.fields),
+        "request_id": event.request_id,
+        "classified_until": event.classified_until,
+        "leaf_hash": leaf,
+    }
+
+
+def _lock_head(session: Session) -> CompactRange:
+    stored = session.scalar(
+        select(AuditTreeRow.compact_range).where(AuditTreeRow.id == HEAD_ROW_ID).with_for_update()
+    )
+    return _compact_range(stored)
+
+
+def _compact_range(stored: bytes | None) -> CompactRange:
+    if stored is None:
+        raise AuditLogDamaged("the audit tree head row is missing (run `oberih db upgrade`)")
+    try:
+        return CompactRange.from_bytes(stored)
+    except ValueError:
+        raise AuditLogDamaged("the audit tree head row is not a stored compact range") from None
+
+
+def tree_head(session: Session) -> TreeHead:
+    """The log's current size and root hash (not yet signed: see ``sign_checkpoint_now``)."""
+    stored = session.scalar(
+        select(AuditTreeRow.compact_range).where(AuditTreeRow.id == HEAD_ROW_ID)
+    )
+    tree = _compact_range(stored)
+    return TreeHead(size=tree.size, root_hash=tree.root())
+
+
+# --- checkpoints -------------------------------------------------------------------------------
+
+
+def sign_checkpoint_now(
+    session: Session, *, signer: CheckpointSigner, now: dt.datetime
+) -> StoredCheckpoint:
+    """Sign and store a checkpoint of the current head; the one already stored if it exists."""
+    tree = _lock_head(session)  # no append may slip in between reading the head and signing
+    root = tree.root()
+    existing = session.get(AuditCheckpointRow, tree.size)
+    if existing is not None:
+        if existing.root_hash != root:
+            raise AuditLogDamaged(
+                f"a checkpoint of size {tree.size} with another root is already stored"
+            )
+        return _checkpoint_from_row(existing)
+    note = signer.sign_checkpoint(tree_size=tree.size, root_hash=root)
+    row = AuditCheckpointRow(
+        tree_size=tree.size, root_hash=root, note=note, created_at=utc_moment(now)
+    )
+    session.add(row)
+    session.flush()
+    return _checkpoint_from_row(row)
+
+
+def checkpoint_if_due(
+    session: Session, *, signer: CheckpointSigner, policy: CheckpointPolicy, now: dt.datetime
+) -> StoredCheckpoint | None:
+    """Sign a checkpoint when the policy says one is due (a periodic task calls this)."""
+    head = tree_head(session)
+    latest = latest_checkpoint(session)
+    if latest is None:
+        due = head.size > 0
+    else:
+        new_events = head.size - latest.tree_size
+        age = (utc_moment(now) - latest.created_at).total_seconds()
+        due = new_events >= policy.every_events or (new_events > 0 and age >= policy.every_seconds)
+    return sign_checkpoint_now(session, signer=signer, now=now) if due else None
+
+
+def latest_checkpoint(session: Session) -> StoredCheckpoint | None:
+    row = session.scalar(
+        select(AuditCheckpointRow).order_by(AuditCheckpointRow.tree_size.desc()).limit(1)
+    )
+    return _checkpoint_from_row(row) if row is not None else None
+
+
+def _checkpoint_from_row(row: AuditCheckpointRow) -> StoredCheckpoint:
+    return StoredCheckpoint(
+        tree_size=row.tree_size,
+        root_hash=row.root_hash,
+        note=row.note,
+        created_at=aware(row.created_at),
+    )
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; the audit log stores UTC only.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# --- proofs ------------------------------------------------------------------------------------
+
+
+def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
+    """PATH(index, D[tree_size]) from stored nodes: O(log n) reads, one query."""
+    _require_tree_size(session, tree_size)
+    if not 0 <= index < tree_size:
+        raise InvalidProofRequest(f"leaf index {index} is not in a tree of {tree_size} events")
+    stored = _read_nodes(session, nodes_for_ranges(inclusion_proof_ranges(index, tree_size)))
+    return inclusion_proof_from_nodes(_StoredNodeReader(stored), index=index, tree_size=tree_size)
+
+
+def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    """PROOF(old_size, D[new_size]) from stored nodes: O(log n) reads, one query."""
+    _require_tree_size(session, new_size)
+    if not 0 < old_size <= new_size:
+        raise InvalidProofRequest(f"no consistency proof from size {old_size} to {new_size}")
+    ranges = consistency_proof_ranges(old_size, new_size)
+    stored = _read_nodes(session, nodes_for_ranges(ranges))
+    return consistency_proof_from_nodes(
+        _StoredNodeReader(stored), old_size=old_size, new_size=new_size
+    )
+
+
+def _require_tree_size(session: Session, tree_size: int) -> None:
+    size = tree_head(session).size
+    if not 0 < tree_size <= size:
+        raise InvalidProofRequest(f"tree size {tree_size} is not within 1..{size}")
+
+
+def _read_nodes(session: Session, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+    if not nodes:
+        return {}
+    key = tuple_(AuditNodeRow.level, AuditNodeRow.node_index)
+    rows = session.execute(
+        select(AuditNodeRow.level, AuditNodeRow.node_index, AuditNodeRow.hash).where(
+            key.in_([(node.level, node.index) for node in nodes])
+        )
+    )
+    return {NodeId(level, index): value for level, index, value in rows}
+
+
+class _StoredNodeReader:
+    __slots__ = ("_stored",)
+
+    def __init__(self, stored: dict[NodeId, bytes]) -> None:
+        self._stored = stored
+
+    def __call__(self, node: NodeId) -> bytes:
+        try:
+            return self._stored[node]
+        except KeyError:
+            raise AuditLogDamaged(
+                f"tree node (level {node.level}, index {node.index}) is missing"
+            ) from None
+
+
+# --- reading events ----------------------------------------------------------------------------
+
+
+def event_from_row(row: AuditEventRow) -> RecordedEvent:
+    return RecordedEvent(
+        leaf_index=row.leaf_index,
+        recorded_at=aware(row.recorded_at),
+        event=AuditEvent(
+            action=row.action,
+            outcome=row.outcome,
+            actor=row.actor,
+            role=row.role,
+            office_code=row.office_code,
+            purpose=row.purpose,
+            person_id=row.person_id,
+            fields=tuple(row.fields),
+            request_id=row.request_id,
+            classified_until=row.classified_until,
+        ),
+        leaf_hash=row.leaf_hash,
+    )
+
+
+def get_event(session: Session, index: int) -> RecordedEvent:
+    row = session.get(AuditEventRow, index)
+    if row is None:
+        raise EventNotFound(f"no audit event at leaf index {index}")
+    return event_from_row(row)
+
+
+def events_for_person(
+    session: Session,
+    person_id: uuid.UUID,
+    *,
+    now: dt.datetime,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> AccessPage:
+    """ "Who saw my data": the person's events, newest first, without still-classified ones.
+
+    An event whose purpose is classified until a date is withheld before that date and shown
+    from that date on (UTC), so the citizen eventually sees every access.
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    today = utc_moment(now).date()
+    query = (
+        select(AuditEventRow)
+        .where(
+            AuditEventRow.person_id == person_id,
+            or_(AuditEventRow.classified_until.is_(None), AuditEventRow.classified_until <= today),
+        )
+        .order_by(AuditEventRow.leaf_index.desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        query = query.where(AuditEventRow.leaf_index < cursor)
+    rows = list(session.scalars(query))
+    page = AccessPage(events=[event_from_row(row) for row in rows[:limit]])
+    if len(rows) > limit:
+        page.next_cursor = page.events[-1].leaf_index
+    return page

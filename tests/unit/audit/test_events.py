@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oberih.audit.events import (
+    AuditEvent,
+    InvalidAuditEvent,
+    canonical_event_bytes,
+    event_leaf_hash,
+)
+from tests.unit.audit.factories import PERSON, audit_event
+
+RECORDED_AT = dt.datetime(2026, 1, 2, 3, 4, 5, 678900, tzinfo=dt.UTC)
+EXPECTED = (
+    b'{"action":"person:record:read","actor":"tcc_officer:officer-1","classified_until":null,'
+    b'"fields":["surname","birth_date"],"office_code":"TCC-UA46-03","outcome":"allowed",'
+    b'"person_id":"00000000-0000-4000-8000-000000000001","purpose":"case 2026/17",'
+    b'"recorded_at":"2026-01-02T03:04:05.678900Z","request_id":"req-1","role":"tcc_officer",'
+    b'"v":1}'
+)
+
+
+def test_canonical_bytes_are_sorted_compact_json() -> None:
+    assert canonical_event_bytes(audit_event(1), recorded_at=RECORDED_AT) == EXPECTED
+
+
+def test_leaf_hash_is_rfc6962_leaf_of_the_canonical_bytes() -> None:
+    expected = hashlib.sha256(b"\x00" + EXPECTED).digest()
+    assert event_leaf_hash(audit_event(1), recorded_at=RECORDED_AT) == expected
+
+
+def test_moment_is_normalised_to_utc() -> None:
+    kyiv = dt.timezone(dt.timedelta(hours=2))
+    same_moment = RECORDED_AT.astimezone(kyiv)
+    assert canonical_event_bytes(audit_event(1), recorded_at=same_moment) == EXPECTED
+
+
+def test_naive_moment_is_refused() -> None:
+    with pytest.raises(InvalidAuditEvent, match="timezone"):
+        canonical_event_bytes(audit_event(1), recorded_at=dt.datetime(2026, 1, 1))
+
+
+def test_whole_seconds_keep_six_fraction_digits() -> None:
+    data = canonical_event_bytes(audit_event(), recorded_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert b'"recorded_at":"2026-01-01T00:00:00.000000Z"' in data
+
+
+def test_non_ascii_text_is_plain_utf8_and_dates_are_iso() -> None:
+    event = audit_event(purpose="справа 17", classified_until=dt.date(2027, 3, 1))
+    data = canonical_event_bytes(event, recorded_at=RECORDED_AT)
+    assert "справа 17".encode() in data
+    assert b'"classified_until":"2027-03-01"' in data
+
+
+def test_any_field_changes_the_leaf() -> None:
+    base = event_leaf_hash(audit_event(1), recorded_at=RECORDED_AT)
+    variants = [
+        audit_event(2),
+        audit_event(1, outcome="denied"),
+        audit_event(1, person_id=None),
+        audit_event(1, office_code=None),
+        audit_event(1, classified_until=dt.date(2030, 1, 1)),
+    ]
+    for variant in variants:
+        assert event_leaf_hash(variant, recorded_at=RECORDED_AT) != base
+    later = RECORDED_AT + dt.timedelta(microseconds=1)
+    assert event_leaf_hash(audit_event(1), recorded_at=later) != base
+
+
+def test_fields_list_becomes_a_tuple() -> None:
+    event = AuditEvent(
+        action="person:search",
+        outcome="allowed",
+        actor="a",
+        role="auditor",
+        office_code=None,
+        purpose=None,
+        person_id=None,
+        fields=["surname"],  # type: ignore[arg-type]
+        request_id=None,
+    )
+    assert event.fields == ("surname",)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"outcome": "maybe"}, "outcome"),
+        ({"action": ""}, "must not be empty"),
+        ({"actor": "x" * 161}, "actor is longer"),
+        ({"purpose": "line\nbreak"}, "control character"),
+        ({"fields": ("x" * 65,)}, "fields is longer"),
+        ({"fields": tuple(f"f{n}" for n in range(65))}, "at most"),
+        ({"person_id": "not-a-uuid"}, "UUID"),
+    ],
+)
+def test_invalid_events_are_refused(changes: dict[str, object], message: str) -> None:
+    values: dict[str, object] = {
+        "action": "person:record:read",
+        "outcome": "allowed",
+        "actor": "tcc_officer:1",
+        "role": "tcc_officer",
+        "office_code": None,
+        "purpose": None,
+        "person_id": PERSON,
+        "fields": (),
+        "request_id": None,
+    }
+    values.update(changes)
+    with pytest.raises(InvalidAuditEvent, match=message):
+        AuditEvent(**values)  # type: ignore[arg-type]
+
+
+@given(
+    purpose=st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=0, max_size=300
+    ),
+    fields=st.lists(st.text(alphabet="abcdefghij_.", min_size=1, max_size=20), max_size=5),
+    person=st.uuids(),
+)
+def test_canonical_bytes_round_trip_through_any_json_parser(
+    purpose: str, fields: list[str], person: uuid.UUID
+) -> None:
+    event = audit_event(purpose=purpose, person_id=person)
+    event = AuditEvent(**{**event.__dict__, "fields": tuple(fields)})
+    data = canonical_event_bytes(event, recorded_at=RECORDED_AT)
+    document = json.loads(data)
+    assert document["purpose"] == purpose
+    assert document["fields"] == fields
+    # Re-serialising the parsed document canonically gives the same bytes (JCS is idempotent).
+    again = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert again.encode() == data
