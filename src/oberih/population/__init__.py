@@ -9,9 +9,9 @@ Public API:
 Where each proportion comes from is said in the SOURCES section of each module's docstring.
 """
 
+from oberih.population.deferrals import DEFERRAL_GROUNDS
 from oberih.population.generator import generate_population
 from oberih.population.jsonl import read_jsonl, write_jsonl
-from oberih.population.military import DEFERRAL_GROUNDS
 from oberih.population.models import GeneratedPerson
 from oberih.population.places import Office, recruitment_offices
 

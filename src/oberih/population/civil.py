@@ -363,8 +363,3 @@ def write_death(life: Life) -> None:
         "certificate": f"І-{series} №{rng.randrange(1_000_000):06d}",
     }
     life.add("death", payload, source="civil_status", basis="death", valid_from=member.death)
-
-
-def minors_of(life: Life) -> list[ChildLink]:
-    limit = life.world.reference_day - 18 * 365
-    return [link for link in life.member.children if link.birth > limit]

@@ -21,12 +21,12 @@ from oberih.population.civil import (
     write_identifiers,
     write_identity,
 )
+from oberih.population.deferrals import write_deferral
 from oberih.population.households import YEAR, HouseholdMaker, Member
 from oberih.population.journal import SECONDS_PER_DAY, PersonJournal
 from oberih.population.life import Life
 from oberih.population.military import (
     plan_services,
-    write_deferral,
     write_disability,
     write_registration,
     write_service,

@@ -66,11 +66,6 @@ def uuid_from_int(
     return made
 
 
-def timestamp(seconds: int) -> dt.datetime:
-    """Register time (UTC) from seconds counted from the start of ordinal day 0."""
-    return _fromtimestamp(seconds - _UNIX_EPOCH_SECONDS, dt.UTC)
-
-
 _fromtimestamp = dt.datetime.fromtimestamp
 _UTC = dt.UTC
 _UNIX_EPOCH_SECONDS = dt.date(1970, 1, 1).toordinal() * SECONDS_PER_DAY

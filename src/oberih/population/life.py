@@ -76,7 +76,3 @@ class Life:
     def day_between(self, first: int, last: int) -> int:
         """A day in first..last; ``last`` when the range is empty (never after ``last``)."""
         return last if last <= first else self.rng.randint(first, last)
-
-
-def day_of(date: dt.date) -> int:
-    return date.toordinal()

@@ -11,8 +11,8 @@ SOURCES
 
 from __future__ import annotations
 
+from oberih.population.deferrals import EXIT_GROUNDS
 from oberih.population.life import Life
-from oberih.population.military import EXIT_GROUNDS
 from oberih.population.military_data import AIRPORT_CHECKPOINT, FLIGHT_COUNTRIES, ROAD_CHECKPOINTS
 from oberih.population.world import WAR_START, YOUNG_MEN_EXIT_FROM
 

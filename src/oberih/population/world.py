@@ -80,9 +80,6 @@ class World:
 
     # Dates -------------------------------------------------------------------------------
 
-    def day(self, date: dt.date) -> int:
-        return date.toordinal()
-
     def random_day(self, first: int, last: int) -> int:
         """A day in first..last (inclusive); ``last`` when the range is empty."""
         return last if last <= first else self.rng.randint(first, last)
