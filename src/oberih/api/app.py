@@ -17,9 +17,13 @@ from oberih import __version__
 from oberih.api.dependencies import AppContext, Context, utc_now
 from oberih.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from oberih.api.problems import ApiProblem, install_problem_handlers
+from oberih.api.ratelimit import TokenBucketLimiter
+from oberih.audit import views as audit_views
+from oberih.auth.dependencies import build_auth_services, install_auth
 from oberih.config import Settings, load_settings
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import current_revision, head_revision
+from oberih.persons import views as persons_views
 
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: no command of the register needs more; feeds have their own
 
@@ -52,9 +56,14 @@ def create_app(
     )
     app.state.context = context
     install_problem_handlers(app)
+    install_auth(app, build_auth_services(settings, sessions=context.sessions, clock=clock))
+    context.services["search_limiter"] = TokenBucketLimiter(per_second=5, burst=30)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_REQUEST_BYTES)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router())
+    app.include_router(persons_views.router)
+    app.include_router(audit_views.router)
+    app.include_router(audit_views.citizen_router)
     return app
 
 

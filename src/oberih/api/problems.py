@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oberih.auth.errors import NotAuthenticated, OutOfScope, PermissionDenied, PurposeRequired
 from oberih.persons.facts import InvalidFact
 from oberih.persons.services import (
     ConflictingResend,
@@ -49,8 +50,16 @@ class ApiProblem(Exception):
     """Raised by handlers for a problem that has no domain exception of its own."""
 
     def __init__(
-        self, status: int, slug: str, title: str, detail: str | None = None, **extra: Any
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
+        self.headers = headers
         self.status = status
         self.slug = slug
         self.title = title
@@ -111,6 +120,30 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, status=404, slug="not-found", title="Not found")
 
 
+async def _not_authenticated(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotAuthenticated)
+    return problem_response(
+        request,
+        status=401,
+        slug="not-authenticated",
+        title="Authentication required",
+        detail=exc.reason,  # a short code ("expired", "audience"...), never token content
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, PurposeRequired):
+        return problem_response(
+            request,
+            status=403,
+            slug="purpose-required",
+            title="A declared purpose is required",
+            detail=str(exc),
+        )
+    return problem_response(request, status=403, slug="forbidden", title="Forbidden")
+
+
 async def _stale(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StaleVersion)
     return problem_response(
@@ -136,6 +169,7 @@ async def _api_problem(request: Request, exc: Exception) -> JSONResponse:
         slug=exc.slug,
         title=exc.title,
         detail=exc.detail,
+        headers=exc.headers,
         **exc.extra,
     )
 
@@ -175,6 +209,10 @@ HANDLERS: dict[type[Exception], Handler] = {
     RequestValidationError: _validation,
     InvalidFact: _invalid_fact,
     PersonNotFound: _not_found,
+    # Out of the caller's area is answered exactly like not-found: no hint that the person exists.
+    OutOfScope: _not_found,
+    NotAuthenticated: _not_authenticated,
+    PermissionDenied: _forbidden,
     StaleVersion: _stale,
     ConflictingResend: _conflict,
     IdentifierTaken: _conflict,

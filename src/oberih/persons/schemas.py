@@ -219,3 +219,13 @@ class SearchHitRead(BaseModel):
     birth_date: dt.date | None
     region: str | None
     office_code: str | None
+
+
+class ReservationRead(BaseModel):
+    """What an employer may see of an employee: the name and the reservation, nothing else."""
+
+    person_id: uuid.UUID
+    surname: str | None
+    given_name: str | None
+    patronymic: str | None
+    reservations: list[EntryRead]

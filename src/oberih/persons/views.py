@@ -1,0 +1,492 @@
+"""HTTP routes of persons: read (with provenance, bitemporal), history, search, commands.
+
+Permissions are declared on each route (``access(Permission...)``); jurisdiction is enforced by
+``Access.ensure_in_scope`` for single records and in the query for search. Every read and write
+of personal data appends an audit event in the request's own transaction.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads these annotations at run time.
+import base64
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlalchemy import select
+
+from oberih.api.dependencies import Context, DbSession, Now
+from oberih.api.problems import ApiProblem
+from oberih.api.ratelimit import enforce
+from oberih.audit.services import record_event
+from oberih.auth.dependencies import Access, access
+from oberih.auth.jurisdiction import apply_scope, scope_condition
+from oberih.auth.permissions import Permission
+from oberih.persons.facts import FactKind, NewFact
+from oberih.persons.models import PersonStateRow
+from oberih.persons.schemas import (
+    ActualAddressCommand,
+    AppendResultRead,
+    ContactCommand,
+    EntryRead,
+    FactRead,
+    OfficerCommand,
+    Page,
+    PersonRead,
+    ReservationRead,
+    SearchHitRead,
+)
+from oberih.persons.search import InvalidSearch, search_persons
+from oberih.persons.services import (
+    AppendResult,
+    append_facts,
+    get_projection,
+    get_state,
+    load_facts,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["persons"])
+
+ReadAccess = Annotated[Access, Depends(access(Permission.person_record_read))]
+HistoryAccess = Annotated[Access, Depends(access(Permission.person_history_read))]
+SearchAccess = Annotated[Access, Depends(access(Permission.person_search))]
+WriteAccess = Annotated[Access, Depends(access(Permission.person_record_write))]
+MedicalAccess = Annotated[Access, Depends(access(Permission.person_medical_write))]
+OwnContactAccess = Annotated[Access, Depends(access(Permission.person_contact_write_own))]
+IfMatch = Annotated[
+    str | None,
+    Header(description='The version you read, from the ETag: `"7"`. Required for changes.'),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Your own id of this change; re-sending it changes nothing.",
+    ),
+]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _expected_version(if_match: str | None) -> int:
+    if if_match is None:
+        raise ApiProblem(
+            428,
+            "precondition-required",
+            "If-Match is required",
+            detail="read the person first and send its ETag in If-Match",
+        )
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise ApiProblem(412, "stale-version", 'If-Match must be a version ETag like "7"')
+    return int(text)
+
+
+@router.get(
+    "/persons/{person_id}",
+    response_model=PersonRead,
+    summary="A person's state, each field with the fact and source it came from",
+)
+def read_person(
+    person_id: uuid.UUID,
+    session: DbSession,
+    now: Now,
+    granted: ReadAccess,
+    response: Response,
+    valid_at: Annotated[
+        dt.date | None, Query(description="World date: what was true on that day.")
+    ] = None,
+    known_at: Annotated[
+        dt.datetime | None, Query(description="Register time: as the register knew it then.")
+    ] = None,
+) -> PersonRead:
+    granted.ensure_in_scope(session, person_id)
+    if valid_at is None and known_at is None:
+        # The fast path: the projection row holds the fold of all facts.
+        projection = get_projection(session, person_id)
+        person = PersonRead.model_validate(projection.state)
+    else:
+        if known_at is not None and known_at.tzinfo is None:
+            known_at = known_at.replace(tzinfo=dt.UTC)
+        state = get_state(session, person_id, valid_at=valid_at, known_at=known_at)
+        person = PersonRead.of(state, valid_at=valid_at, known_at=known_at)
+    record_event(
+        session,
+        granted.event(person_id=person_id, fields=tuple(person.shown_fields())),
+        now=now,
+    )
+    response.headers["ETag"] = etag(person.version)
+    return person
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except ValueError:
+        raise ApiProblem(422, "validation", "The cursor is not valid") from None
+
+
+@router.get(
+    "/persons/{person_id}/facts",
+    response_model=Page[FactRead],
+    summary="A person's fact history, oldest first",
+)
+def person_history(
+    person_id: uuid.UUID,
+    session: DbSession,
+    now: Now,
+    granted: HistoryAccess,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[FactRead]:
+    granted.ensure_in_scope(session, person_id)
+    after_seq = _offset(cursor)
+    facts = [f for f in load_facts(session, person_id) if f.seq > after_seq]
+    page = facts[:limit]
+    record_event(
+        session,
+        granted.event(
+            "person:history:read", person_id=person_id, fields=tuple(sorted({f.kind for f in page}))
+        ),
+        now=now,
+    )
+    next_cursor = _cursor(page[-1].seq) if len(facts) > limit else None
+    return Page[FactRead](items=[FactRead.of(f) for f in page], next_cursor=next_cursor)
+
+
+@router.get(
+    "/persons",
+    response_model=Page[SearchHitRead],
+    summary="Search by identifier or by name (typo-tolerant, Cyrillic or Latin), in your area",
+)
+def search(
+    request: Request,
+    context: Context,
+    session: DbSession,
+    now: Now,
+    granted: SearchAccess,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="Identifier or name.")],
+    birth_year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    region: Annotated[str | None, Query(pattern=r"^UA\d{2}$")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Page[SearchHitRead]:
+    enforce(context.services["search_limiter"], request, "search")
+    offset = _offset(cursor)
+    if offset > 90:
+        raise ApiProblem(422, "validation", "Refine the search: at most 100 results are ranked")
+    try:
+        hits = search_persons(
+            session,
+            query=q,
+            birth_year=birth_year,
+            region=region,
+            condition=scope_condition(granted.scope),
+            limit=min(100, offset + limit + 1),
+        )
+    except InvalidSearch as exc:
+        raise ApiProblem(422, "validation", "The search is not valid", detail=str(exc)) from None
+    page = hits[offset : offset + limit]
+    # The search itself is an access (what was asked is not recorded: it may be a name); each
+    # person shown is recorded, so a citizen sees that they appeared in an officer's results.
+    record_event(session, granted.event("person:search", person_id=None), now=now)
+    for hit in page:
+        record_event(
+            session,
+            granted.event("person:search:hit", person_id=hit.person_id, fields=("identity",)),
+            now=now,
+        )
+    next_cursor = _cursor(offset + limit) if len(hits) > offset + limit else None
+    return Page[SearchHitRead](
+        items=[SearchHitRead.model_validate(hit, from_attributes=True) for hit in page],
+        next_cursor=next_cursor,
+    )
+
+
+def _append(
+    *,
+    session: DbSession,
+    now: dt.datetime,
+    granted: Access,
+    person_id: uuid.UUID,
+    facts: list[NewFact],
+    expected_version: int | None,
+    response: Response,
+) -> AppendResultRead:
+    result: AppendResult = append_facts(
+        session, person_id=person_id, facts=facts, now=now, expected_version=expected_version
+    )
+    record_event(
+        session,
+        granted.event(
+            "person:fact:append",
+            person_id=person_id,
+            fields=tuple(sorted({f.kind for f in facts})),
+        ),
+        now=now,
+    )
+    response.headers["ETag"] = etag(result.version)
+    if not result.appended:
+        response.status_code = status.HTTP_200_OK
+    return AppendResultRead(
+        person_id=result.person_id,
+        version=result.version,
+        appended=[FactRead.of(f) for f in result.appended],
+        duplicates=[FactRead.of(f) for f in result.duplicates],
+    )
+
+
+def _source_record_id(granted: Access, idempotency_key: str | None) -> str:
+    # Without the caller's key every command is new; with it, a re-send is a duplicate.
+    key = idempotency_key or uuid.uuid4().hex
+    return f"{granted.principal.actor}:{key}"[:128]
+
+
+@router.post(
+    "/persons/{person_id}/facts",
+    response_model=AppendResultRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="An officer's change, appended as a fact with its legal basis (If-Match required)",
+)
+def officer_command(
+    person_id: uuid.UUID,
+    command: OfficerCommand,
+    session: DbSession,
+    now: Now,
+    granted: WriteAccess,
+    response: Response,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> AppendResultRead:
+    granted.ensure_in_scope(session, person_id)
+    if command.fact_kind == FactKind.medical_decision:
+        raise ApiProblem(403, "forbidden", "Fitness decisions are made by a medical commission")
+    return _command(
+        person_id, command, session, now, granted, response, if_match, idempotency_key, "officer"
+    )
+
+
+@router.post(
+    "/persons/{person_id}/medical-decisions",
+    response_model=AppendResultRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="A medical commission's fitness decision (If-Match required)",
+)
+def medical_decision(
+    person_id: uuid.UUID,
+    command: OfficerCommand,
+    session: DbSession,
+    now: Now,
+    granted: MedicalAccess,
+    response: Response,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> AppendResultRead:
+    granted.ensure_in_scope(session, person_id)
+    if command.fact_kind != FactKind.medical_decision:
+        raise ApiProblem(422, "validation", "Only medical_decision facts are accepted here")
+    return _command(
+        person_id, command, session, now, granted, response, if_match, idempotency_key, "health"
+    )
+
+
+def _command(
+    person_id: uuid.UUID,
+    command: OfficerCommand,
+    session: DbSession,
+    now: dt.datetime,
+    granted: Access,
+    response: Response,
+    if_match: str | None,
+    idempotency_key: str | None,
+    source: str,
+) -> AppendResultRead:
+    expected = _expected_version(if_match)
+    fact = NewFact(
+        kind=command.fact_kind,
+        payload=command.payload,
+        valid_from=command.valid_from or now.date(),
+        valid_to=command.valid_to,
+        source=source,
+        source_record_id=_source_record_id(granted, idempotency_key),
+        legal_basis=command.legal_basis,
+        actor=granted.principal.actor,
+        supersedes_id=command.supersedes_id,
+    )
+    return _append(
+        session=session,
+        now=now,
+        granted=granted,
+        person_id=person_id,
+        facts=[fact],
+        expected_version=expected,
+        response=response,
+    )
+
+
+def _own_person(granted: Access) -> uuid.UUID:
+    if granted.principal.person_id is None:
+        raise ApiProblem(403, "forbidden", "This token is not bound to a person")
+    return granted.principal.person_id
+
+
+@router.get("/me", response_model=PersonRead, summary="The citizen's own record")
+def read_own_record(
+    session: DbSession, now: Now, granted: ReadAccess, response: Response
+) -> PersonRead:
+    person_id = _own_person(granted)
+    return read_person(person_id, session, now, granted, response)
+
+
+# Citizen commands: the citizen is the source of their contacts and actual address
+# (Res. 1487 of 30.12.2022: persons update their contacts and residence themselves).
+CITIZEN_BASIS = "Res. 1487 of 30.12.2022 (citizen's own declaration)"
+
+
+@router.put(
+    "/me/contacts",
+    response_model=AppendResultRead,
+    summary="The citizen updates their own phone and email (If-Match required)",
+)
+def update_own_contacts(
+    command: ContactCommand,
+    session: DbSession,
+    now: Now,
+    granted: OwnContactAccess,
+    response: Response,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> AppendResultRead:
+    person_id = _own_person(granted)
+    fact = NewFact(
+        kind=FactKind.contact,
+        payload=command.model_dump(exclude_none=True),
+        valid_from=now.date(),
+        source="citizen",
+        source_record_id=_source_record_id(granted, idempotency_key),
+        legal_basis=CITIZEN_BASIS,
+        actor=granted.principal.actor,
+    )
+    return _append(
+        session=session,
+        now=now,
+        granted=granted,
+        person_id=person_id,
+        facts=[fact],
+        expected_version=_expected_version(if_match),
+        response=response,
+    )
+
+
+@router.put(
+    "/me/actual-address",
+    response_model=AppendResultRead,
+    summary="The citizen declares where they actually live (If-Match required)",
+)
+def update_own_address(
+    command: ActualAddressCommand,
+    session: DbSession,
+    now: Now,
+    granted: OwnContactAccess,
+    response: Response,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> AppendResultRead:
+    person_id = _own_person(granted)
+    fact = NewFact(
+        kind=FactKind.address,
+        payload={"address_kind": "actual", **command.model_dump(exclude={"valid_from"})},
+        valid_from=command.valid_from or now.date(),
+        source="citizen",
+        source_record_id=_source_record_id(granted, idempotency_key),
+        legal_basis=CITIZEN_BASIS,
+        actor=granted.principal.actor,
+    )
+    return _append(
+        session=session,
+        now=now,
+        granted=granted,
+        person_id=person_id,
+        facts=[fact],
+        expected_version=_expected_version(if_match),
+        response=response,
+    )
+
+
+ReservationAccess = Annotated[Access, Depends(access(Permission.person_reservation_read))]
+
+
+@router.get(
+    "/employer/reservations",
+    response_model=Page[ReservationRead],
+    summary="Reservation data of your own current employees (employers), nothing else",
+)
+def employer_reservations(
+    session: DbSession,
+    now: Now,
+    granted: ReservationAccess,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[ReservationRead]:
+    after = _cursor_person(cursor)
+    statement = apply_scope(
+        select(
+            PersonStateRow.person_id,
+            PersonStateRow.surname,
+            PersonStateRow.given_name,
+            PersonStateRow.patronymic,
+            PersonStateRow.state,
+        )
+        .order_by(PersonStateRow.person_id)
+        .limit(limit + 1),
+        granted.scope,
+    )
+    if after is not None:
+        statement = statement.where(PersonStateRow.person_id > after)
+    rows = session.execute(statement).all()
+    page = rows[:limit]
+    items = [
+        ReservationRead(
+            person_id=row.person_id,
+            surname=row.surname,
+            given_name=row.given_name,
+            patronymic=row.patronymic,
+            reservations=[
+                EntryRead.model_validate(entry)
+                for entry in row.state.get("reservations", [])
+                if granted.principal.employer_code is None
+                or entry["data"].get("employer_code") == granted.principal.employer_code
+            ],
+        )
+        for row in page
+    ]
+    for item in items:
+        record_event(
+            session,
+            granted.event(person_id=item.person_id, fields=("identity.name", "reservations")),
+            now=now,
+        )
+    next_cursor = (
+        base64.urlsafe_b64encode(str(page[-1].person_id).encode()).decode()
+        if len(rows) > limit
+        else None
+    )
+    return Page[ReservationRead](items=items, next_cursor=next_cursor)
+
+
+def _cursor_person(cursor: str | None) -> uuid.UUID | None:
+    if cursor is None:
+        return None
+    try:
+        return uuid.UUID(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except ValueError:
+        raise ApiProblem(422, "validation", "The cursor is not valid") from None

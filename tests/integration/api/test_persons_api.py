@@ -1,0 +1,185 @@
+"""Persons over real HTTP: reads with provenance, jurisdiction, optimistic concurrency, audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from oberih.audit.models import AuditEventRow
+from tests.integration.api.conftest import (
+    AUDITOR,
+    EMPLOYER_PRINCIPAL,
+    OFFICER_KYIV,
+    OFFICER_LVIV,
+    PURPOSE,
+    World,
+    citizen,
+)
+
+
+def _audit(world: World) -> list[AuditEventRow]:
+    with world.engine.connect() as connection:
+        return list(connection.execute(select(AuditEventRow).order_by(AuditEventRow.leaf_index)))
+
+
+def test_officer_reads_a_person_of_their_area_with_provenance_and_etag(world: World) -> None:
+    response = world.client.get(
+        f"/api/v1/persons/{world.kyiv_person}", headers=world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["identity"]["data"]["surname"] == "Шевченко"
+    assert body["identity"]["source"] == "civil_status"
+    assert response.headers["etag"] == f'"{body["version"]}"'
+    events = _audit(world)
+    assert events[-1].action == "person:record:read"
+    assert events[-1].purpose == PURPOSE
+    assert str(events[-1].person_id) == str(world.kyiv_person)
+
+
+def test_officer_reads_need_a_purpose(world: World) -> None:
+    response = world.client.get(
+        f"/api/v1/persons/{world.kyiv_person}", headers=world.headers(OFFICER_KYIV)
+    )
+    assert response.status_code == 403
+    assert response.json()["type"].endswith("/purpose-required")
+
+
+def test_lviv_officer_cannot_read_search_or_infer_a_kyiv_person(world: World) -> None:
+    headers = world.headers(OFFICER_LVIV, purpose=PURPOSE)
+    outside = world.client.get(f"/api/v1/persons/{world.kyiv_person}", headers=headers)
+    nobody = world.client.get(
+        "/api/v1/persons/00000000-0000-4000-8000-000000000000", headers=headers
+    )
+    # Indistinguishable from a person who does not exist.
+    assert outside.status_code == nobody.status_code == 404
+    assert outside.json()["type"] == nobody.json()["type"]
+    found = world.client.get("/api/v1/persons", params={"q": "Шевченко Тарас"}, headers=headers)
+    assert found.status_code == 200
+    assert str(world.kyiv_person) not in {hit["person_id"] for hit in found.json()["items"]}
+    denials = [e for e in _audit(world) if e.outcome == "denied"]
+    assert [str(e.person_id) for e in denials] == [str(world.kyiv_person)]
+
+
+def test_kyiv_officer_finds_the_kyiv_person_by_misspelled_name(world: World) -> None:
+    headers = world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    found = world.client.get("/api/v1/persons", params={"q": "Шевчинко Тарас"}, headers=headers)
+    assert found.status_code == 200
+    assert [hit["person_id"] for hit in found.json()["items"]] == [str(world.kyiv_person)]
+
+
+def test_a_citizen_reads_only_their_own_record(world: World) -> None:
+    own = citizen(world.kyiv_person)
+    assert world.client.get("/api/v1/me", headers=world.headers(own)).status_code == 200
+    other = world.client.get(f"/api/v1/persons/{world.lviv_person}", headers=world.headers(own))
+    assert other.status_code == 404
+    assert any(
+        e.outcome == "denied" and str(e.person_id) == str(world.lviv_person) for e in _audit(world)
+    )
+
+
+def test_employer_sees_only_reservation_data_of_own_employees(world: World) -> None:
+    headers = world.headers(EMPLOYER_PRINCIPAL)
+    listing = world.client.get("/api/v1/employer/reservations", headers=headers)
+    assert listing.status_code == 200
+    items = listing.json()["items"]
+    assert [item["person_id"] for item in items] == [str(world.employee)]
+    assert set(items[0]) == {"person_id", "surname", "given_name", "patronymic", "reservations"}
+    record = world.client.get(f"/api/v1/persons/{world.employee}", headers=headers)
+    assert record.status_code == 403
+    assert _audit(world)[-1].outcome == "denied"
+
+
+def test_auditor_sees_no_personal_data(world: World) -> None:
+    response = world.client.get(
+        f"/api/v1/persons/{world.kyiv_person}", headers=world.headers(AUDITOR)
+    )
+    assert response.status_code == 403
+
+
+def test_missing_or_bad_token_is_401(world: World) -> None:
+    assert world.client.get(f"/api/v1/persons/{world.kyiv_person}").status_code == 401
+    bad = world.client.get(
+        f"/api/v1/persons/{world.kyiv_person}", headers={"Authorization": "Bearer abc.def.ghi"}
+    )
+    assert bad.status_code == 401
+    assert bad.headers["www-authenticate"] == "Bearer"
+
+
+def test_stale_write_gets_412_and_fresh_write_succeeds(world: World) -> None:
+    headers = world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    url = f"/api/v1/persons/{world.kyiv_person}"
+    etag = world.client.get(url, headers=headers).headers["etag"]
+    command = {
+        "kind": "contact",
+        "payload": {"phone": "+380671112233"},
+        "legal_basis": "Res. 1487 p. 31",
+    }
+    first = world.client.post(
+        f"{url}/facts",
+        json=command,
+        headers={**headers, "If-Match": etag, "Idempotency-Key": "key-00001"},
+    )
+    assert first.status_code == 201
+    assert first.headers["etag"] != etag
+    stale = world.client.post(f"{url}/facts", json=command, headers={**headers, "If-Match": etag})
+    assert stale.status_code == 412
+    assert stale.json()["type"].endswith("/stale-version")
+    missing = world.client.post(f"{url}/facts", json=command, headers=headers)
+    assert missing.status_code == 428
+
+
+def test_resending_a_command_with_the_same_idempotency_key_changes_nothing(world: World) -> None:
+    headers = world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    url = f"/api/v1/persons/{world.kyiv_person}"
+    etag = world.client.get(url, headers=headers).headers["etag"]
+    command = {"kind": "contact", "payload": {"email": "a@example.org"}, "legal_basis": "Res. 1487"}
+    send = {**headers, "If-Match": etag, "Idempotency-Key": "same-key-1"}
+    first = world.client.post(f"{url}/facts", json=command, headers=send)
+    again = world.client.post(f"{url}/facts", json=command, headers=send)
+    assert first.status_code == 201
+    assert again.status_code in (200, 412)
+    if again.status_code == 200:
+        assert again.json()["appended"] == []
+
+
+def test_invalid_command_is_422_naming_the_field(world: World) -> None:
+    headers = world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    url = f"/api/v1/persons/{world.kyiv_person}"
+    etag = world.client.get(url, headers=headers).headers["etag"]
+    response = world.client.post(
+        f"{url}/facts",
+        json={"kind": "contact", "payload": {"phone": "12"}, "legal_basis": "Res. 1487"},
+        headers={**headers, "If-Match": etag},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "payload.phone"
+    no_basis = world.client.post(
+        f"{url}/facts",
+        json={"kind": "contact", "payload": {"phone": "+380671112233"}},
+        headers={**headers, "If-Match": etag},
+    )
+    assert no_basis.status_code == 422
+    assert any(e["field"] == "legal_basis" for e in no_basis.json()["errors"])
+
+
+def test_state_as_of_a_past_date(world: World) -> None:
+    headers = world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    past = world.client.get(
+        f"/api/v1/persons/{world.kyiv_person}", params={"valid_at": "2014-06-01"}, headers=headers
+    )
+    assert past.status_code == 200
+    assert past.json()["registered_address"] is None
+    assert past.json()["valid_at"] == "2014-06-01"
+
+
+def test_citizen_sees_who_read_their_record(world: World) -> None:
+    world.client.get(
+        f"/api/v1/persons/{world.kyiv_person}", headers=world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    )
+    response = world.client.get(
+        "/api/v1/me/accesses", headers=world.headers(citizen(world.kyiv_person))
+    )
+    assert response.status_code == 200
+    body = response.json()
+    items = body["items"] if isinstance(body, dict) else body
+    assert any(item.get("purpose") == PURPOSE for item in items)
