@@ -46,7 +46,9 @@ class TokenBucketLimiter:
         now = self.clock()
         with self._lock:
             bucket = self._buckets.get(key) or _Bucket(tokens=self.burst, updated=now)
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.per_second)
+            bucket.tokens = min(
+                self.burst, bucket.tokens + (now - bucket.updated) * self.per_second
+            )
             bucket.updated = now
             self._buckets[key] = bucket
             if len(self._buckets) > 100_000:

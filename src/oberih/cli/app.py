@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from oberih.cli import db, persons
+from oberih.audit import cli as audit_cli
+from oberih.auth import cli as auth_cli
+from oberih.cli import bench, db, persons, population
+from oberih.population import cli as population_cli
+from oberih.rules import cli as rules_cli
 
 app = typer.Typer(no_args_is_help=True, help="oberih: the register of persons liable for service.")
 app.add_typer(db.app, name="db")
 app.add_typer(persons.app, name="person")
+app.add_typer(bench.app, name="bench")
+app.add_typer(rules_cli.app, name="rules")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(auth_cli.app, name="dev")
 app.command("rebuild")(persons.rebuild_command)
+app.command("generate")(population_cli.generate)
+app.command("load")(population.load_command)
 
 
 @app.callback()

@@ -7,6 +7,7 @@ projection equals the fold of the journal.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from oberih.names import name_keys
@@ -40,18 +41,22 @@ def projection_row(state: PersonState) -> dict[str, Any]:
     return row
 
 
+@lru_cache(maxsize=65536)
 def search_key(name: str) -> str:
-    """The exact-lookup key of a name: its Cyrillic key, or its Latin key for Latin-only names."""
+    """The exact-lookup key of a name: its Cyrillic key, or its Latin key for Latin-only names.
+
+    Cached: a nation shares few distinct names, and bulk loads ask for the same ones millions of
+    times."""
     keys = name_keys(name)
     return keys.cyrillic or keys.latin
 
 
+@lru_cache(maxsize=65536)
+def _dictionary_entry(part: str, name: str) -> tuple[str, str, str]:
+    keys = name_keys(name)
+    return (part, keys.cyrillic or keys.latin, keys.latin)
+
+
 def name_dictionary_entries(row: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(part, Cyrillic key, Latin key) of each name in a projection row."""
-    entries = []
-    for part, column in NAME_PARTS:
-        value = row[column]
-        if value:
-            keys = name_keys(value)
-            entries.append((part, keys.cyrillic or keys.latin, keys.latin))
-    return entries
+    return [_dictionary_entry(part, row[column]) for part, column in NAME_PARTS if row[column]]

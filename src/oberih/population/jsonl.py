@@ -11,21 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
+import orjson
+
 from oberih.persons.facts import Fact
 from oberih.population.models import GeneratedPerson
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+def _encode(document: dict[str, Any]) -> str:
+    # orjson: several times faster than the standard library on the load path, same JSON.
+    return orjson.dumps(document).decode()
 
 
 @contextmanager
-def _open_text(path: Path, mode: str) -> Iterator[IO[str]]:
+def open_text(path: Path, mode: str) -> Iterator[IO[str]]:
     if path.suffix != ".gz":
         with open(path, mode, encoding="utf-8", newline="\n") as plain:
             yield plain
@@ -96,7 +100,7 @@ def _fact_from_json(person_id: UUID, item: dict[str, Any]) -> Fact:
 def write_jsonl(people: Iterable[GeneratedPerson], path: Path | str) -> int:
     """Write persons one per line; returns how many were written."""
     count = 0
-    with _open_text(Path(path), "w") as out:
+    with open_text(Path(path), "w") as out:
         write = out.write
         for person in people:
             write(_encode(person_to_json(person)))
@@ -107,7 +111,7 @@ def write_jsonl(people: Iterable[GeneratedPerson], path: Path | str) -> int:
 
 def read_jsonl(path: Path | str) -> Iterator[GeneratedPerson]:
     """Stream the persons of a file written by ``write_jsonl`` (blank lines are skipped)."""
-    with _open_text(Path(path), "r") as lines:
+    with open_text(Path(path), "r") as lines:
         for line in lines:
             if line.strip():
-                yield person_from_json(json.loads(line))
+                yield person_from_json(orjson.loads(line))

@@ -1,0 +1,76 @@
+"""``oberih bench ...``: performance figures against a baseline measured in the same run.
+
+Each command prints one JSON line. Benchmarks are commands, never timed unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from oberih.cli.context import database_url as configured_url
+
+app = typer.Typer(no_args_is_help=True, help="Benchmarks (each prints one JSON line).")
+Persons = Annotated[int, typer.Option(min=1, help="Population size.")]
+Seed = Annotated[int, typer.Option(help="Population seed.")]
+BenchUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="A fresh database (default: OBERIH_DATABASE_URL)."),
+]
+
+
+def _print(result: dict[str, Any]) -> None:
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@app.command("load")
+def load_command(
+    persons: Persons = 100_000,
+    database_url: BenchUrl = None,
+    seed: Seed = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Loader processes (PostgreSQL).")] = 2,
+) -> None:
+    """Bulk load N generated persons end to end vs a bare COPY of the same projection rows."""
+    from oberih.persons.bench_load import run_load_benchmark
+
+    _print(
+        run_load_benchmark(
+            persons=persons, database_url=configured_url(database_url), seed=seed, workers=workers
+        )
+    )
+
+
+@app.command("search")
+def search_command(
+    persons: Persons = 100_000,
+    database_url: BenchUrl = None,
+    seed: Seed = 1,
+    queries: Annotated[int, typer.Option(min=10, help="Measured queries.")] = 200,
+) -> None:
+    """Misspelled full-name searches: p50/p95 vs a bare pg_trgm similarity query, same data."""
+    from oberih.persons.bench_search import run_search_benchmark
+
+    _print(
+        run_search_benchmark(
+            persons=persons, database_url=configured_url(database_url), seed=seed, queries=queries
+        )
+    )
+
+
+@app.command("rules")
+def rules_command(
+    persons: Persons = 100_000,
+    database_url: BenchUrl = None,
+    seed: Seed = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Recompute processes.")] = 2,
+) -> None:
+    """Full recompute of determinations and single evaluations with explanation."""
+    from oberih.rules.bench import run_rules_benchmark
+
+    _print(
+        run_rules_benchmark(
+            persons=persons, database_url=configured_url(database_url), seed=seed, workers=workers
+        )
+    )
