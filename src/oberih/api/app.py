@@ -6,7 +6,9 @@ clock) and wires the engine, session factory, token verifier, audit signer and r
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -19,12 +21,15 @@ from oberih.api.middleware import BodySizeLimitMiddleware, RequestContextMiddlew
 from oberih.api.problems import ApiProblem, install_problem_handlers
 from oberih.api.ratelimit import TokenBucketLimiter
 from oberih.audit import views as audit_views
+from oberih.audit.services import sign_checkpoint_now
+from oberih.audit.signing import CheckpointSigner, load_audit_signer
 from oberih.auth.dependencies import build_auth_services, install_auth
 from oberih.config import Settings, load_settings
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import current_revision, head_revision
 from oberih.persons import views as persons_views
 
+logger = logging.getLogger("oberih.api")
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: no command of the register needs more; feeds have their own
 
 
@@ -40,9 +45,16 @@ def create_app(
         settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
     )
 
+    # The checkpoint signing key is loaded now: outside development a missing or loosely
+    # protected key stops the service from starting (decision 7).
+    signer = load_audit_signer(settings)
+    context.services["audit_signer"] = signer
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sign_checkpoints(context, signer))
         yield
+        task.cancel()
         engine.dispose()
 
     app = FastAPI(
@@ -65,6 +77,25 @@ def create_app(
     app.include_router(audit_views.router)
     app.include_router(audit_views.citizen_router)
     return app
+
+
+CHECKPOINT_INTERVAL_S = 60.0
+
+
+async def _sign_checkpoints(context: AppContext, signer: CheckpointSigner) -> None:
+    """Sign a checkpoint of the audit log every minute (a no-op when nothing was appended), so
+    that any later edit of the log contradicts a signed tree head."""
+    while True:
+        await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+        try:
+            await asyncio.to_thread(sign_checkpoint, context, signer)
+        except Exception:  # the next round retries; the log itself is intact
+            logger.exception("could not sign an audit checkpoint")
+
+
+def sign_checkpoint(context: AppContext, signer: CheckpointSigner) -> None:
+    with context.sessions() as session, session.begin():
+        sign_checkpoint_now(session, signer=signer, now=context.clock())
 
 
 def health_router() -> APIRouter:

@@ -6,7 +6,7 @@ import typer
 
 from oberih.audit import cli as audit_cli
 from oberih.auth import cli as auth_cli
-from oberih.cli import bench, db, persons, population
+from oberih.cli import bench, db, demo, persons, population
 from oberih.population import cli as population_cli
 from oberih.rules import cli as rules_cli
 
@@ -20,6 +20,7 @@ app.add_typer(auth_cli.app, name="dev")
 app.command("rebuild")(persons.rebuild_command)
 app.command("generate")(population_cli.generate)
 app.command("load")(population.load_command)
+app.command("demo")(demo.demo_command)
 
 
 @app.callback()
