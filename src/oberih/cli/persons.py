@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import uuid
 from typing import Annotated, Any
@@ -10,9 +11,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from oberih.audit.events import AuditEvent
+from oberih.audit.services import record_event
 from oberih.cli.context import console, err_console, open_engine, unit_of_work
 from oberih.cli.db import DatabaseUrl
 from oberih.identifiers import InvalidIdentifier, parse_rnokpp
+from oberih.persons.search import InvalidSearch, search_persons
 from oberih.persons.services import (
     PersonNotFound,
     find_person_by_identifier,
@@ -38,6 +42,29 @@ def resolve_person(session: Any, reference: str) -> uuid.UUID:
     if person_id is None:
         raise PersonNotFound("no person with this RNOKPP")
     return person_id
+
+
+def operator() -> str:
+    """Who runs the command: reads from the command line are audited like any other."""
+    return f"cli:{getpass.getuser()}"[:160]
+
+
+def _audit(session: Any, action: str, person_id: uuid.UUID | None, fields: tuple[str, ...]) -> None:
+    record_event(
+        session,
+        AuditEvent(
+            action=action,
+            outcome="allowed",
+            actor=operator(),
+            role="operator",
+            office_code=None,
+            purpose="operator-cli",
+            person_id=person_id,
+            fields=fields,
+            request_id=None,
+        ),
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 def _parse_moment(text: str | None) -> dt.datetime | None:
@@ -72,10 +99,70 @@ def show_command(
         except PersonNotFound as exc:
             err_console.print(f"[red]not found:[/] {exc}")
             raise typer.Exit(1) from None
+        _audit(session, "person:record:read", person_id, ("state",))
     if as_json:
         typer.echo(json.dumps(state.to_json(), ensure_ascii=False, indent=2))
         return
     console.print(state_table(state))
+
+
+@app.command("search")
+def search_command(
+    text: Annotated[str, typer.Argument(help="An identifier, or a name (Cyrillic or Latin).")],
+    birth_year: Annotated[int | None, typer.Option(help="Narrow to a birth year.")] = None,
+    region: Annotated[str | None, typer.Option(help="Narrow to an oblast code, e.g. UA46.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Search by identifier or typo-tolerant name; best matches first."""
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        try:
+            hits = search_persons(
+                session, query=text, birth_year=birth_year, region=region, limit=limit
+            )
+        except InvalidSearch as exc:
+            err_console.print(f"[red]invalid search:[/] {exc}")
+            raise typer.Exit(2) from None
+        _audit(session, "person:search", None, ())
+        for hit in hits:
+            _audit(session, "person:search:hit", hit.person_id, ("identity",))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "person_id": str(h.person_id),
+                        "score": round(h.score, 4),
+                        "matched_by": h.matched_by,
+                        "surname": h.surname,
+                        "given_name": h.given_name,
+                        "patronymic": h.patronymic,
+                        "birth_date": h.birth_date.isoformat() if h.birth_date else None,
+                        "region": h.region,
+                        "office_code": h.office_code,
+                    }
+                    for h in hits
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=f"{len(hits)} best matches")
+    for column in ("score", "name", "born", "region", "office", "person id"):
+        table.add_column(column)
+    for h in hits:
+        name = " ".join(part for part in (h.surname, h.given_name, h.patronymic) if part)
+        table.add_row(
+            f"{h.score:.2f}",
+            name,
+            str(h.birth_date or ""),
+            h.region or "",
+            h.office_code or "",
+            str(h.person_id),
+        )
+    console.print(table)
 
 
 def state_table(state: PersonState) -> Table:
