@@ -8,5 +8,6 @@ and its canonical bytes).
 Storage and operations: ``models`` (tables), ``services`` (record an event in the caller's
 transaction, sign checkpoints, serve proofs, "who saw my data"), ``signing`` (the checkpoint
 key and ``AuditSettings``), ``verification`` (recompute the tree and name tampering),
-``schemas`` + ``views`` (HTTP), ``cli`` (``oberih audit verify | checkpoint | key``).
+``schemas`` + ``views`` (HTTP), ``tasks`` (signing checkpoints when due), ``cli``
+(``oberih audit verify | checkpoint | key``).
 """

@@ -14,18 +14,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import CheckpointError, VerifierKey, parse_verifier_key
 from oberih.audit.services import sign_checkpoint_now
 from oberih.audit.signing import AuditKeyError, AuditSettings, AuditSigner, load_audit_signer
 from oberih.audit.verification import Progress as ProgressCallback
 from oberih.audit.verification import VerificationReport, verify_log
-from oberih.cli.context import console, err_console, open_engine, unit_of_work
-from oberih.cli.db import DatabaseUrl
 from oberih.config import load_settings
+from oberih.db.engine import make_engine, make_session_factory
 
+# Self-contained, as every feature's cli (``oberih.cli.app`` imports this module to mount it).
 app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="Overrides OBERIH_DATABASE_URL.")
+]
 
 VerifierKeys = Annotated[
     list[str] | None,
@@ -56,7 +64,7 @@ def verify_command(
     audit_settings = AuditSettings()
     keys = _verifier_keys(verifier_key or [], audit_settings)
     notes = [path.read_text(encoding="utf-8") for path in checkpoint or []]
-    with open_engine(database_url) as engine, unit_of_work(engine) as session, _progress() as step:
+    with _transaction(database_url) as session, _progress() as step:
         report = verify_log(
             session,
             verifier_keys=keys,
@@ -73,7 +81,7 @@ def verify_command(
 def checkpoint_command(database_url: DatabaseUrl = None) -> None:
     """Sign a checkpoint of the log as it stands now and print it (a signed note)."""
     signer = _signer(AuditSettings())
-    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+    with _transaction(database_url) as session:
         stored = sign_checkpoint_now(session, signer=signer, now=dt.datetime.now(dt.UTC))
     typer.echo(stored.note, nl=False)
 
@@ -99,6 +107,17 @@ def _verifier_keys(texts: list[str], audit_settings: AuditSettings) -> list[Veri
         return [parse_verifier_key(text) for text in texts]
     except CheckpointError as exc:
         raise typer.BadParameter(str(exc), param_hint="--verifier-key") from None
+
+
+@contextmanager
+def _transaction(database_url: str | None) -> Iterator[Session]:
+    """One transaction on the configured (or given) database, committed when the block ends."""
+    engine = make_engine(database_url or load_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
 
 
 @contextmanager

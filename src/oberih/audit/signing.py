@@ -3,8 +3,9 @@
 The key lives in a file (``OBERIH_AUDIT_KEY_FILE``, an unencrypted PKCS#8 PEM, e.g. from
 ``openssl genpkey -algorithm ed25519``) readable by the service's user only; outside development a
 file that its group or others may read is refused, as ssh refuses such private keys. In
-development, without a configured file, a key is generated once into ``.oberih/`` beside the
-SQLite database (or in the working directory), next to the development token issuer's key.
+development, without a configured file, a key is generated once into the data directory
+(``OBERIH_DATA_DIR``, by default ``.oberih/`` beside the SQLite database), next to the
+development token issuer's key.
 Key material never reaches logs or the database: ``repr`` shows the key name and key ID only,
 and only signed notes and the public verifier key leave this module.
 
@@ -36,6 +37,7 @@ from oberih.audit.checkpoints import (
     key_id,
     sign_checkpoint,
 )
+from oberih.auth.development import data_directory
 from oberih.config import Settings
 
 DEVELOPMENT_KEY_FILE_NAME = "audit-checkpoint-key.pem"
@@ -144,10 +146,7 @@ def load_audit_signer(settings: Settings, audit: AuditSettings | None = None) ->
     if audit.key_file is not None:
         path = audit.key_file
     elif settings.is_development:
-        path = (
-            audit.development_key_file
-            or development_directory(settings) / DEVELOPMENT_KEY_FILE_NAME
-        )
+        path = audit.development_key_file or data_directory(settings) / DEVELOPMENT_KEY_FILE_NAME
         if not path.exists():
             write_new_key_file(path)
     else:
@@ -155,18 +154,6 @@ def load_audit_signer(settings: Settings, audit: AuditSettings | None = None) ->
     if not settings.is_development:
         require_private_key_file(path)
     return AuditSigner(read_key_file(path), origin=audit.origin)
-
-
-def development_directory(settings: Settings) -> Path:
-    """``.oberih`` beside the SQLite database, else in the working directory.
-
-    The rule of ``oberih.auth.development.data_directory`` (which also honours
-    ``OBERIH_DATA_DIR``); both belong in ``oberih.config`` once that is shared.
-    """
-    prefix = "sqlite:///"
-    if settings.database_url.startswith(prefix) and ":memory:" not in settings.database_url:
-        return Path(settings.database_url.removeprefix(prefix)).parent / ".oberih"
-    return Path.cwd() / ".oberih"
 
 
 def require_private_key_file(path: Path) -> None:

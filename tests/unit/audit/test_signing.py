@@ -147,3 +147,11 @@ def test_development_key_defaults_to_beside_the_database(tmp_path: Path) -> None
     development = Settings(env=Environment.development, database_url=url)
     load_audit_signer(development, AuditSettings(origin=ORIGIN))
     assert (tmp_path / ".oberih" / "audit-checkpoint-key.pem").is_file()
+
+
+def test_development_key_follows_the_data_directory(tmp_path: Path) -> None:
+    development = Settings(
+        env=Environment.development, database_url="sqlite://", data_dir=tmp_path / "data"
+    )
+    load_audit_signer(development, AuditSettings(origin=ORIGIN))
+    assert (tmp_path / "data" / "audit-checkpoint-key.pem").is_file()
