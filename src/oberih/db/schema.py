@@ -5,5 +5,6 @@ from __future__ import annotations
 from oberih.audit import models as _audit  # noqa: F401
 from oberih.db.base import Base
 from oberih.persons import models as _persons  # noqa: F401
+from oberih.rules import models as _rules  # noqa: F401
 
 metadata = Base.metadata

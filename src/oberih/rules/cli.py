@@ -161,3 +161,47 @@ def profile_command(
                 f"  [{value.citation.text('en')}]{mark}"
             )
     typer.echo("* not confirmed against the official text; see the profile's notes")
+
+
+@app.command("recompute")
+def recompute_command(
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Default: OBERIH_DATABASE_URL.")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Day (YYYY-MM-DD); default today.")] = None,
+    changed_since: Annotated[
+        str | None,
+        typer.Option("--changed-since", help="Only persons with facts recorded after (ISO time)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=8)] = 1,
+) -> None:
+    """Recompute stored determinations; write only those that changed."""
+    from oberih.cli.context import open_engine
+    from oberih.rules.services import recompute
+
+    since = dt.datetime.fromisoformat(changed_since) if changed_since else None
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    day = dt.date.fromisoformat(on) if on else _today()
+    with open_engine(database_url) as engine:
+        report = recompute(engine, at=day, changed_since=since, workers=workers)
+    typer.echo(json.dumps(report.to_json()))
+
+
+def bench_command(
+    persons: Annotated[int, typer.Option(min=1, help="Population size.")] = 100_000,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="A fresh database (default: OBERIH_DATABASE_URL)."),
+    ] = None,
+    seed: int = 1,
+    workers: Annotated[int, typer.Option(min=1, max=8)] = 2,
+) -> None:
+    """Full recompute of determinations, and single-evaluation latency (one JSON line)."""
+    from oberih.cli.context import database_url as configured_url
+    from oberih.rules.bench import run_rules_benchmark
+
+    result = run_rules_benchmark(
+        persons=persons, database_url=configured_url(database_url), seed=seed, workers=workers
+    )
+    typer.echo(json.dumps(result))

@@ -90,6 +90,8 @@ def _next_change(situation: Situation, evaluation: Evaluation, outcome: Outcome)
     """
     on = evaluation.on
     certain = min(evaluation.candidates, default=None)
+    if on >= evaluation.book.last_change:
+        return certain
     parameters = evaluation.book.profile.parameters
     law_changes = sorted(
         {

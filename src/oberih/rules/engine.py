@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from oberih.rules.predicates import PREDICATES, Predicate
+from oberih.rules.predicates import PREDICATES, READS, Predicate
 from oberih.rules.profile import (
     Citation,
     DatedValue,
@@ -84,21 +84,41 @@ REQUIRED_PARAMETERS = (
 class CompiledGround:
     ground: Ground
     check: Predicate
+    reads: str  # the situation field the predicate reads
 
 
 class RuleBook:
     """A profile ready for evaluation (built once per profile, shared by every evaluation)."""
 
-    __slots__ = ("grounds", "profile")
+    __slots__ = ("_days", "citations", "grounds", "last_change", "profile")
 
     def __init__(self, profile: Profile) -> None:
         problems = profile_problems(profile)
         if problems:
             raise ProfileError("; ".join(problems))
         self.profile = profile
+        self.citations = {rule: text.citation for rule, text in profile.rules.items()}
         self.grounds = tuple(
-            CompiledGround(ground, PREDICATES[ground.predicate]) for ground in profile.grounds
+            CompiledGround(ground, PREDICATES[ground.predicate], READS[ground.predicate])
+            for ground in profile.grounds
         )
+        self._days: dict[dt.date, dict[str, DatedValue | None]] = {}
+        # After the last change of any parameter, no change of law lies ahead to look for.
+        self.last_change = max(
+            parameter.change_days[-1] for parameter in profile.parameters.values()
+        )
+
+    def values_on(self, on: dt.date) -> dict[str, DatedValue | None]:
+        """Every parameter's value on a day, looked up once per day (recompute evaluates a
+        whole population on one day)."""
+        values = self._days.get(on)
+        if values is None:
+            if len(self._days) > 64:
+                self._days.clear()
+            parameters = self.profile.parameters
+            values = {name: parameter.at(on) for name, parameter in parameters.items()}
+            self._days[on] = values
+        return values
 
     def step(
         self,
@@ -113,15 +133,13 @@ class RuleBook:
         """A step of the trace; its citation is the rule's own unless a more precise one (the
         ground's paragraph) is given."""
         if citation is None:
-            citation = self.profile.rules[rule].citation
-        return RuleStep(
-            rule=rule,
-            outcome=outcome,
-            citation=citation,
-            parameters=parameters,
-            facts=tuple(fact for fact in facts if fact is not None),
-            overrides=overrides,
+            citation = self.citations[rule]
+        used: tuple[FactRef, ...] = (
+            facts  # the common case: a tuple without gaps
+            if isinstance(facts, tuple) and None not in facts
+            else tuple(fact for fact in facts if fact is not None)
         )
+        return RuleStep(rule, outcome, citation, parameters, used, overrides)
 
 
 @lru_cache(maxsize=16)
@@ -149,11 +167,12 @@ class Evaluation:
     """The working state of one evaluation: the trace, the parameters consulted, and the days on
     which the answer will change as the facts stand."""
 
-    __slots__ = ("book", "candidates", "consulted", "on", "steps")
+    __slots__ = ("book", "candidates", "consulted", "on", "steps", "values")
 
     def __init__(self, book: RuleBook, on: dt.date) -> None:
         self.book = book
         self.on = on
+        self.values = book.values_on(on)
         self.steps: list[RuleStep] = []
         self.consulted: set[str] = set()
         self.candidates: list[dt.date] = []
@@ -161,7 +180,7 @@ class Evaluation:
     def value(self, name: str) -> DatedValue:
         """A parameter's value on the day, remembered as consulted."""
         self.consulted.add(name)
-        found = self.book.profile.parameter(name).at(self.on)
+        found = self.values[name]
         if found is None:
             raise NotInForce(name, self.on)
         return found

@@ -260,11 +260,12 @@ def deferrals(
                 )
         elif granted.valid_from is not None and granted.valid_from > on:
             evaluation.changes_on(granted.valid_from)
+    values = evaluation.values
     for compiled in book.grounds:
         ground = compiled.ground
         evaluation.consulted.add(ground.parameter.name)
-        value = ground.parameter.at(on)
-        if value is None:
+        value = values[ground.parameter.name]
+        if value is None or not getattr(situation, compiled.reads):
             continue
         evidence = compiled.check(situation, on, value.value, leap_day)
         if evidence is None:

@@ -15,30 +15,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from oberih.rules.ages import ONE_DAY, add_months, anniversary
 from oberih.rules.situation import FactRef, Relative, Situation, covers
 
+_NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+
+class Evidence(NamedTuple):
     holds: bool
     valid_from: dt.date | None = None
     until: dt.date | None = None
     facts: tuple[FactRef, ...] = ()
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = _NO_DETAIL
     starts: dt.date | None = None
 
 
 Predicate = Callable[[Situation, dt.date, Mapping[str, Any], str], Evidence | None]
 PREDICATES: dict[str, Predicate] = {}
+# The part of the situation each predicate reads: when it is empty, the ground cannot hold and
+# the engine does not call the predicate (most persons have no family, studies or disability).
+READS: dict[str, str] = {}
 
 
-def predicate(name: str) -> Callable[[Predicate], Predicate]:
+def predicate(name: str, *, reads: str) -> Callable[[Predicate], Predicate]:
     def register(function: Predicate) -> Predicate:
         PREDICATES[name] = function
+        READS[name] = reads
         return function
 
     return register
@@ -100,16 +105,27 @@ def _under_age_until(
     return last_day
 
 
+# The last children list computed: the family predicates of one person ask for it in turn. The
+# situation itself is part of the key (compared by identity and kept alive by the cache), and
+# the entry is replaced in one assignment, so threads can share it.
+_last_children: tuple[tuple[Any, ...], list[tuple[Relative, dt.date]]] = ((), [])
+
+
 def _children_under(
     situation: Situation, on: dt.date, max_age: int, leap_day: str, relations: Iterable[str]
 ) -> list[tuple[Relative, dt.date]]:
+    global _last_children
     wanted = tuple(relations)
+    key, cached = _last_children
+    if key and key[0] is situation and key[1:] == (on, max_age, leap_day, wanted):
+        return cached
     out = []
     for relative in situation.family:
         if relative.relation in wanted:
             until = _under_age_until(relative, on, max_age, leap_day)
             if until is not None:
                 out.append((relative, until))
+    _last_children = ((situation, on, max_age, leap_day, wanted), out)
     return out
 
 
@@ -120,7 +136,7 @@ def _from_of(relative: Relative) -> dt.date | None:
 # --- the predicates ------------------------------------------------------------------------
 
 
-@predicate("medical_unfitness")
+@predicate("medical_unfitness", reads="fitness")
 def medical_unfitness(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -140,7 +156,7 @@ def medical_unfitness(
     return Evidence(True, start, until, (fitness.ref,), detail)
 
 
-@predicate("own_disability")
+@predicate("own_disability", reads="disability")
 def own_disability(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -150,7 +166,7 @@ def own_disability(
     )
 
 
-@predicate("children_in_care")
+@predicate("children_in_care", reads="family")
 def children_in_care(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -198,14 +214,14 @@ def _each_child(
     return _best(found)
 
 
-@predicate("child_raised_alone")
+@predicate("child_raised_alone", reads="family")
 def child_raised_alone(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
     return _each_child(situation, on, params["max_age"], leap_day, lambda c: c.alone)
 
 
-@predicate("child_with_disability")
+@predicate("child_with_disability", reads="family")
 def child_with_disability(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -215,7 +231,7 @@ def child_with_disability(
     )
 
 
-@predicate("seriously_ill_child")
+@predicate("seriously_ill_child", reads="family")
 def seriously_ill_child(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -228,7 +244,7 @@ def seriously_ill_child(
     )
 
 
-@predicate("adult_child_disability")
+@predicate("adult_child_disability", reads="family")
 def adult_child_disability(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -249,7 +265,7 @@ def adult_child_disability(
     return _best(found) or _pending(starts)
 
 
-@predicate("relative_with_disability")
+@predicate("relative_with_disability", reads="family")
 def relative_with_disability(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -262,7 +278,7 @@ def relative_with_disability(
     )
 
 
-@predicate("constant_care")
+@predicate("constant_care", reads="family")
 def constant_care(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -275,7 +291,7 @@ def constant_care(
     )
 
 
-@predicate("ward_child")
+@predicate("ward_child", reads="family")
 def ward_child(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -284,7 +300,7 @@ def ward_child(
     )
 
 
-@predicate("incapacitated_ward")
+@predicate("incapacitated_ward", reads="family")
 def incapacitated_ward(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -297,7 +313,7 @@ def incapacitated_ward(
     )
 
 
-@predicate("other_parent_serving")
+@predicate("other_parent_serving", reads="family")
 def other_parent_serving(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -319,7 +335,7 @@ def other_parent_serving(
     return Evidence(True, max(starts, default=None), until, child.facts + serving.facts, {})
 
 
-@predicate("studies")
+@predicate("studies", reads="education")
 def studies(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -335,7 +351,7 @@ def studies(
     )
 
 
-@predicate("teaching_staff")
+@predicate("teaching_staff", reads="employment")
 def teaching_staff(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -348,7 +364,7 @@ def teaching_staff(
     )
 
 
-@predicate("relative_killed_or_missing")
+@predicate("relative_killed_or_missing", reads="family")
 def relative_killed_or_missing(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:
@@ -361,7 +377,7 @@ def relative_killed_or_missing(
     )
 
 
-@predicate("released_from_captivity")
+@predicate("released_from_captivity", reads="service")
 def released_from_captivity(
     situation: Situation, on: dt.date, params: Mapping[str, Any], leap_day: str
 ) -> Evidence | None:

@@ -203,6 +203,7 @@ class DatedValue:
     valid_to: dt.date | None
     value: Any
     citation: Citation
+    ref: str = ""  # "name@from": how a stored record names this value
 
 
 class Parameter:
@@ -428,7 +429,10 @@ def _parameter(
             specs[index + 1].valid_from - dt.timedelta(days=1) if index + 1 < len(specs) else None
         )
         citation = _citation(spec.citation, acts, spec.valid_from, f"parameters.{name}")
-        values.append(DatedValue(name, spec.valid_from, valid_to, _frozen(spec.value), citation))
+        ref = f"{name}@{spec.valid_from.isoformat()}"
+        values.append(
+            DatedValue(name, spec.valid_from, valid_to, _frozen(spec.value), citation, ref)
+        )
     return Parameter(name, description, tuple(values))
 
 

@@ -37,7 +37,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from oberih.rules.profile import Citation, DatedValue
 from oberih.rules.situation import FactRef
@@ -92,8 +92,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class RuleStep:
+class RuleStep(NamedTuple):
     """One rule that fired: what it concluded, on which law, parameters and facts."""
 
     rule: str
@@ -122,8 +121,7 @@ class RuleStep:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class DeferralResult:
+class DeferralResult(NamedTuple):
     ground: str
     valid_from: dt.date | None
     until: dt.date | None  # last day (inclusive); None: while the evidence lasts
@@ -132,7 +130,7 @@ class DeferralResult:
     citation: Citation | None
 
     def key(self) -> tuple[Any, ...]:
-        return (self.ground, self.valid_from, self.until, self.status)
+        return (self.ground, self.valid_from, self.until, self.status.value)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,8 +143,7 @@ class DeferralResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ReservationResult:
+class ReservationResult(NamedTuple):
     employer_code: str | None
     valid_from: dt.date | None
     until: dt.date | None
@@ -164,8 +161,7 @@ class ReservationResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Duty:
+class Duty(NamedTuple):
     duty: str  # register_as_conscript
     valid_from: dt.date
     until: dt.date
@@ -206,11 +202,11 @@ class Determination:
     def core(self) -> tuple[Any, ...]:
         """The answer without its dates of evaluation: equal cores mean the same answer."""
         return (
-            self.category,
-            self.removal_reason,
+            self.category.value,
+            self.removal_reason.value if self.removal_reason else None,
             self.recorded_category,
             self.mobilisable,
-            self.not_mobilisable_because,
+            tuple(reason.value for reason in self.not_mobilisable_because),
             self.restrictions,
             tuple(d.key() for d in self.deferrals),
             tuple(r.key() for r in self.reservations),
@@ -219,14 +215,15 @@ class Determination:
 
     def fingerprint(self) -> str:
         """Hash of what the determination says (not when it was computed): stored rows change
-        only when this does. Covers the answer, the next change, the rules fired and the facts
-        used; not the day evaluated, ages or the document's validity, which move daily."""
-        basis = (
-            self.core(),
-            self.next_change,
-            tuple((step.rule, tuple(f.fact_id for f in step.facts)) for step in self.explanation),
-        )
-        return hashlib.blake2b(repr(basis).encode(), digest_size=16).hexdigest()
+        only when this does. It is the hash of the stored record (the answer, the next change,
+        the rules fired with the facts and parameter values they used), which leaves out the
+        day evaluated, ages and the document's validity, as these move daily."""
+        return self.fingerprint_and_record()[0]
+
+    def fingerprint_and_record(self) -> tuple[str, str]:
+        """(fingerprint, record as JSON text): what recompute compares and stores."""
+        text = json.dumps(self.to_record(), ensure_ascii=False, separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest(), text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -249,3 +246,46 @@ class Determination:
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+    def to_record(self) -> dict[str, Any]:
+        """The compact form stored in the history: the answer, and the trace as rule ids with
+        the ids of the facts and the parameter values (``name@from``) each rule used.
+
+        Citations and wording are the profile version's (stored beside it), and the facts are
+        in the append-only journal, so the full explanation can be rebuilt from a record.
+        """
+        return {
+            "category": self.category.value,
+            "removal_reason": self.removal_reason.value if self.removal_reason else None,
+            "recorded_category": self.recorded_category,
+            "mobilisable": self.mobilisable,
+            "not_mobilisable_because": [reason.value for reason in self.not_mobilisable_because],
+            "restrictions": list(self.restrictions),
+            "deferrals": [
+                [
+                    d.ground,
+                    _iso(d.valid_from),
+                    _iso(d.until),
+                    d.status.value,
+                    [f.fact_id for f in d.facts],
+                ]
+                for d in self.deferrals
+            ],
+            "reservations": [
+                [r.employer_code, _iso(r.valid_from), _iso(r.until), [f.fact_id for f in r.facts]]
+                for r in self.reservations
+            ],
+            "duties": [
+                [d.duty, d.valid_from.isoformat(), d.until.isoformat(), d.overdue]
+                for d in self.duties
+            ],
+            "next_change": _iso(self.next_change),
+            "trace": [
+                [
+                    step.rule,
+                    [f.fact_id for f in step.facts],
+                    [value.ref for value in step.parameters],
+                ]
+                for step in self.explanation
+            ],
+        }

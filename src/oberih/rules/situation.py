@@ -4,7 +4,8 @@ Two ways in, one code path: a stored person's state (``situation_from_state`` fo
 ``PersonState``, ``situation_from_state_json`` for the projection's stored JSON) and a what-if
 situation written by an analyst or a citizen (``situation_from_json``, validated by the
 ``SituationDocument`` schema, published as JSON Schema by ``situation_schema()``). All three give
-the same plain, frozen ``Situation`` that the engine reads: no pydantic in the evaluation loop.
+the same plain, immutable ``Situation`` that the engine reads: no pydantic in the evaluation loop
+(named tuples: recompute builds millions of them, and a tuple is the cheapest object to build).
 
 Every item carries a ``FactRef`` (fact id and source register) so that an explanation can name the
 facts it used; a what-if item without a fact id is named by its place in the situation
@@ -15,8 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,8 +26,7 @@ from oberih.persons.state import Entry, PersonState
 WHAT_IF_SOURCE = "situation"
 
 
-@dataclass(frozen=True, slots=True)
-class FactRef:
+class FactRef(NamedTuple):
     """The fact a value came from: its id and the register that stated it."""
 
     fact_id: str
@@ -37,8 +36,7 @@ class FactRef:
         return {"fact_id": self.fact_id, "source": self.source}
 
 
-@dataclass(frozen=True, slots=True)
-class Relative:
+class Relative(NamedTuple):
     relation: str  # child | spouse | ward | parent | sibling
     birth_date: dt.date | None
     disability_group: str | None  # I | II | III | child
@@ -54,8 +52,7 @@ class Relative:
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Study:
+class Study(NamedTuple):
     level: str
     form: str
     first_at_level: bool
@@ -64,8 +61,7 @@ class Study:
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     employer_code: str | None
     share_of_full_time: float
     teaching_or_research: bool
@@ -75,24 +71,21 @@ class Job:
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Disability:
+class Disability(NamedTuple):
     group: str
     valid_from: dt.date | None
     valid_to: dt.date | None
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Fitness:
+class Fitness(NamedTuple):
     fitness: str
     decision_date: dt.date
     review_date: dt.date | None
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Registration:
+class Registration(NamedTuple):
     category: str
     composition: str | None
     rank: str | None
@@ -101,8 +94,7 @@ class Registration:
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class GrantedDeferral:
+class GrantedDeferral(NamedTuple):
     ground: str
     valid_from: dt.date | None
     valid_to: dt.date | None
@@ -110,16 +102,14 @@ class GrantedDeferral:
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Reservation:
+class Reservation(NamedTuple):
     employer_code: str | None
     valid_from: dt.date | None
     valid_to: dt.date | None
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Service:
+class Service(NamedTuple):
     service_kind: str
     valid_from: dt.date | None
     valid_to: dt.date | None
@@ -127,8 +117,7 @@ class Service:
     ref: FactRef
 
 
-@dataclass(frozen=True, slots=True)
-class Situation:
+class Situation(NamedTuple):
     person_id: str | None
     birth_date: dt.date | None
     sex: str | None
