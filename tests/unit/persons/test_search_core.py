@@ -106,6 +106,10 @@ def test_limit_and_filters_are_checked() -> None:
     assert (filters.born_from, filters.born_until) == (dt.date(1990, 1, 1), dt.date(1990, 12, 31))
     empty = make_filters(birth_year=None, region=None, office_codes=(), include_deceased=True)
     assert empty.excludes_everyone
+    with pytest.raises(TypeError):
+        make_filters(
+            birth_year=None, region=None, office_codes="TCC-UA46-01", include_deceased=True
+        )
 
 
 # --- pg_trgm similarity --------------------------------------------------------------------------

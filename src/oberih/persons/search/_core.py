@@ -125,6 +125,8 @@ def make_filters(
 ) -> SearchFilters:
     if birth_year is not None and not dt.MINYEAR <= birth_year <= dt.MAXYEAR:
         raise InvalidSearch(f"birth year must be in {dt.MINYEAR}..{dt.MAXYEAR}")
+    if isinstance(office_codes, str):  # a str is a Collection[str] of its letters
+        raise TypeError("office_codes must be a collection of office codes, not one code")
     return SearchFilters(
         birth_year=birth_year,
         region=region,
