@@ -326,7 +326,7 @@ def _batches(engine: Engine, job: _Job, profile: Profile) -> Iterator[list[Perso
         if job.upto is not None:
             ids = ids.where(PersonStateRow.person_id <= job.upto)
         with engine.connect() as connection:
-            batch_ids = list(connection.scalars(ids))
+            batch_ids = list(connection.scalars(ids).all())
             if not batch_ids:
                 return
             query = (

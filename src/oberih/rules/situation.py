@@ -453,6 +453,14 @@ class SituationDocument(_Document):
     service: list[ServiceDocument] = []
 
 
+class EvaluationRequest(_Document):
+    """What ``POST /api/v1/rules/evaluate`` and ``oberih rules evaluate`` take: a day and a
+    situation."""
+
+    on: dt.date = Field(description="The day to evaluate.")
+    situation: SituationDocument
+
+
 def situation_schema() -> dict[str, Any]:
     """The JSON Schema of what-if situations."""
     schema = SituationDocument.model_json_schema()

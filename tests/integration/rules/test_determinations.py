@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from oberih.db.engine import make_session_factory
 from oberih.persons.bulk import load_people
 from oberih.persons.facts import FactKind
 from oberih.persons.services import PersonNotFound, append_facts, create_person
 from oberih.population import generate_population
+from oberih.rules.cli import app
 from oberih.rules.models import DeterminationRow
 from oberih.rules.services import (
     determination_history,
@@ -161,7 +164,7 @@ def test_recompute_only_persons_changed_since(population: Engine) -> None:
 def test_two_workers_give_the_same_determinations(postgres_database_url: str) -> None:
     from oberih.db.engine import make_engine
 
-    engine = make_engine(postgres_database_url)
+    engine = make_engine(postgres_database_url)  # a database of its own: workers connect to it
     try:
         load_people(engine, generate_population(persons=400, seed=7, reference_date=DAY))
         report = recompute(engine, at=DAY, workers=2, batch_size=100)
@@ -173,3 +176,11 @@ def test_two_workers_give_the_same_determinations(postgres_database_url: str) ->
         assert _hashes(engine) == parallel
     finally:
         engine.dispose()
+
+
+def test_the_recompute_command_prints_its_report(population: Engine) -> None:
+    url = population.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["recompute", "--database-url", url, "--on", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["persons"] == report["written"] >= 400

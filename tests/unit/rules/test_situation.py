@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from oberih.persons.facts import FactKind
 from oberih.rules.determination import determine
 from oberih.rules.situation import (
+    EvaluationRequest,
+    situation_from_document,
     situation_from_json,
     situation_from_state,
     situation_from_state_json,
@@ -114,3 +116,11 @@ def test_the_schema_is_published_as_json_schema() -> None:
     assert schema["$schema"].endswith("2020-12/schema")
     assert {"birth_date", "sex"} <= set(schema["required"])
     assert "family" in schema["properties"]
+
+
+def test_an_evaluation_request_carries_the_day_and_the_situation() -> None:
+    request = EvaluationRequest.model_validate(
+        {"on": "2026-11-01", "situation": {"birth_date": "1990-01-01", "sex": "male"}}
+    )
+    determination = determine(situation_from_document(request.situation), request.on)
+    assert determination.to_json()["category"] == "liable"
