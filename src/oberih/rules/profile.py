@@ -78,6 +78,7 @@ class ActSpec(_Spec):
     date: dt.date | None
     in_force: dt.date | None = None
     title: dict[str, str]
+    short: dict[str, str] | None = None  # how citations name an act without a number
     url: str | None
     confirmed: bool
     note: str | None = None
@@ -140,9 +141,12 @@ class Act:
     url: str | None
     confirmed: bool
     note: str | None
+    short_name: Mapping[str, str] | None = None
 
     def short(self, language: str = "en") -> str:
         """How a citation names the act: "Law 3543-XII" / "Закон 3543-XII"."""
+        if self.short_name:
+            return self.short_name.get(language) or self.short_name.get("en") or self.key
         if self.number is None:
             return self.title.get(language) or self.title.get("en") or self.key
         kind = self.key.split("_", 1)[0]
@@ -408,6 +412,7 @@ def _act(key: str, spec: ActSpec) -> Act:
         url=spec.url,
         confirmed=spec.confirmed,
         note=spec.note,
+        short_name=spec.short,
     )
 
 
