@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -18,18 +17,23 @@ from sqlalchemy import Engine, text
 from oberih import __version__
 from oberih.api.dependencies import AppContext, Context, utc_now
 from oberih.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from oberih.api.problems import ApiProblem, install_problem_handlers
+from oberih.api.problems import (
+    ApiProblem,
+    install_problem_handlers,
+    install_problem_schema,
+    problem_responses,
+)
 from oberih.api.ratelimit import TokenBucketLimiter
 from oberih.audit import views as audit_views
-from oberih.audit.services import sign_checkpoint_now
-from oberih.audit.signing import CheckpointSigner, load_audit_signer
+from oberih.audit.services import CheckpointPolicy
+from oberih.audit.signing import AuditSettings, load_audit_signer
+from oberih.audit.tasks import run_checkpoints
 from oberih.auth.dependencies import build_auth_services, install_auth
 from oberih.config import Settings, load_settings
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import current_revision, head_revision
 from oberih.persons import views as persons_views
 
-logger = logging.getLogger("oberih.api")
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: no command of the register needs more; feeds have their own
 
 
@@ -46,15 +50,26 @@ def create_app(
     )
 
     # The checkpoint signing key is loaded now: outside development a missing or loosely
-    # protected key stops the service from starting (decision 7).
+    # protected key stops the service from starting (decision 7). Checkpoints are then signed
+    # every OBERIH_AUDIT_CHECKPOINT_EVERY_EVENTS events or _SECONDS seconds.
     signer = load_audit_signer(settings)
     context.services["audit_signer"] = signer
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sign_checkpoints(context, signer))
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            run_checkpoints(
+                context.sessions,
+                signer=signer,
+                policy=CheckpointPolicy.from_settings(AuditSettings()),
+                clock=context.clock,
+                stop=stop,
+            )
+        )
         yield
-        task.cancel()
+        stop.set()
+        await task
         engine.dispose()
 
     app = FastAPI(
@@ -72,30 +87,14 @@ def create_app(
     context.services["search_limiter"] = TokenBucketLimiter(per_second=5, burst=30)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_REQUEST_BYTES)
     app.add_middleware(RequestContextMiddleware)
+    # Errors every authenticated route can answer; routes declare their own further ones.
+    authenticated = problem_responses(401, 403, 422)
     app.include_router(health_router())
-    app.include_router(persons_views.router)
-    app.include_router(audit_views.router)
-    app.include_router(audit_views.citizen_router)
+    app.include_router(persons_views.router, responses=authenticated)
+    app.include_router(audit_views.router, responses=problem_responses(401, 403, 404, 422))
+    app.include_router(audit_views.citizen_router, responses=authenticated)
+    install_problem_schema(app)
     return app
-
-
-CHECKPOINT_INTERVAL_S = 60.0
-
-
-async def _sign_checkpoints(context: AppContext, signer: CheckpointSigner) -> None:
-    """Sign a checkpoint of the audit log every minute (a no-op when nothing was appended), so
-    that any later edit of the log contradicts a signed tree head."""
-    while True:
-        await asyncio.sleep(CHECKPOINT_INTERVAL_S)
-        try:
-            await asyncio.to_thread(sign_checkpoint, context, signer)
-        except Exception:  # the next round retries; the log itself is intact
-            logger.exception("could not sign an audit checkpoint")
-
-
-def sign_checkpoint(context: AppContext, signer: CheckpointSigner) -> None:
-    with context.sessions() as session, session.begin():
-        sign_checkpoint_now(session, signer=signer, now=context.clock())
 
 
 def health_router() -> APIRouter:
@@ -105,7 +104,11 @@ def health_router() -> APIRouter:
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/health/ready", summary="The database answers and its schema is current")
+    @router.get(
+        "/health/ready",
+        summary="The database answers and its schema is current",
+        responses=problem_responses(503),
+    )
     def ready(context: Context) -> dict[str, str]:
         try:
             with context.engine.connect() as connection:

@@ -3,14 +3,17 @@
 The app's lifespan starts ``run_checkpoints`` (one per process; several processes are safe: the
 head row lock orders them and a size already signed is not signed again)::
 
-    task = asyncio.create_task(run_checkpoints(sessions, signer=signer, policy=policy))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_checkpoints(sessions, signer=signer, policy=policy, stop=stop))
     yield
-    task.cancel()
+    stop.set()
+    await task      # returns once a signing in progress has finished: no orphan thread
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -46,13 +49,18 @@ async def run_checkpoints(
     policy: CheckpointPolicy,
     clock: Callable[[], dt.datetime] = utc_now,
     poll_seconds: float = 1.0,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Until cancelled: every ``poll_seconds``, sign a checkpoint when one is due."""
-    while True:
+    """Until ``stop`` is set (or the task is cancelled): every ``poll_seconds``, sign a checkpoint
+    when one is due. Stopping through the event lets a signing in progress finish and give its
+    connection back; a cancelled ``to_thread`` would leave the thread running past shutdown."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await asyncio.to_thread(
                 sign_due_checkpoint, sessions, signer=signer, policy=policy, now=clock()
             )
         except Exception as exc:  # a database hiccup must not end the loop; the next poll retries
             logger.error("audit checkpoint not signed: %s", type(exc).__name__)
-        await asyncio.sleep(poll_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll_seconds)
