@@ -50,7 +50,8 @@ def postgres_available() -> None:
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # The process id keeps separate pytest runs on one server from dropping each other's template.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def _admin_execute(statement: str) -> None:

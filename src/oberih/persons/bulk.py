@@ -145,7 +145,7 @@ class PostgresBulkWriter:
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
             copy_rows(cursor, "person", ("id", "created_at"), batch.persons)
-            copy_rows(cursor, "fact", FACT_COLUMNS, batch.facts)
+            copy_facts(cursor, batch.facts)
             copy_rows(cursor, "identifier", IDENTIFIER_COLUMNS, batch.identifiers)
             copy_rows(cursor, "person_state", PROJECTION_COLUMNS, batch.projections)
 
@@ -162,6 +162,53 @@ def copy_rows(
     )
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         copy.write(buffer.encode())
+
+
+def copy_facts(cursor: Any, facts: Sequence[dict[str, Any]]) -> None:
+    """The journal is most of the bytes of a load: its rows are formatted knowing each column's
+    type (the generic path's per-value dispatch costs more than the COPY itself)."""
+    if not facts:
+        return
+    lines = []
+    for f in facts:
+        valid_from, valid_to, supersedes = f["valid_from"], f["valid_to"], f["supersedes_id"]
+        lines.append(
+            f"{f['id']}\t{f['person_id']}\t{f['seq']}\t{_text(f['kind'])}\t"
+            f"{orjson.dumps(f['payload']).decode().replace(BACKSLASH, DOUBLE_BACKSLASH)}\t"
+            f"{valid_from.isoformat() if valid_from else NULL}\t"
+            f"{valid_to.isoformat() if valid_to else NULL}\t"
+            f"{f['recorded_at'].isoformat()}\t{_text(f['source'])}\t"
+            f"{_text(f['source_record_id'])}\t{_text(f['legal_basis'])}\t{_text(f['actor'])}\t"
+            f"{supersedes if supersedes else NULL}\n"
+        )
+    with cursor.copy(f"COPY fact ({', '.join(FACT_COPY_ORDER)}) FROM STDIN") as copy:
+        copy.write("".join(lines).encode())
+
+
+FACT_COPY_ORDER = (
+    "id",
+    "person_id",
+    "seq",
+    "kind",
+    "payload",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "source",
+    "source_record_id",
+    "legal_basis",
+    "actor",
+    "supersedes_id",
+)
+if FACT_COPY_ORDER != FACT_COLUMNS:  # a new column in the model must be added to copy_facts
+    raise RuntimeError("fact columns changed: update copy_facts")
+NULL = "\\N"
+BACKSLASH = "\\"
+DOUBLE_BACKSLASH = "\\\\"
+
+
+def _text(value: str) -> str:
+    return value.translate(_ESCAPES) if _needs_escape(value) else value
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_engine
 from oberih.persons.models import PersonStateRow
-from oberih.persons.services import get_state
+from oberih.persons.services import append_facts, get_state
+from oberih.rules.automatic import automatic_deferrals
 from oberih.rules.determination import Determination, determine
 from oberih.rules.models import DeterminationRow
 from oberih.rules.profile import DEFAULT_PROFILE, Profile, packaged_profile
@@ -416,3 +417,22 @@ def _write(connection: Connection, rows: list[dict[str, Any]]) -> None:
                     for c in COLUMNS
                 )
             )
+
+
+def refresh_person(
+    session: Session, person_id: uuid.UUID, *, now: dt.datetime, profile: Profile | None = None
+) -> Determination:
+    """After a person's facts change: grant, extend or end automatic deferrals (as facts with
+    legal basis "automatic under <citation>"), then store the determination if it changed.
+
+    Runs in the caller's transaction, so the facts, the deferrals and the determination are
+    committed together or not at all."""
+    on = now.date()
+    state = get_state(session, person_id)
+    deferrals = automatic_deferrals(state, on, profile)
+    if deferrals:
+        append_facts(session, person_id=person_id, facts=deferrals, now=now)
+        state = get_state(session, person_id)
+    determination = determine(situation_from_state(state), on, profile)
+    store_determination(session, determination, now=now)
+    return determination
