@@ -1,0 +1,362 @@
+"""Message schemas of the source registers, version 1.
+
+Every message carries the source's own record id (the idempotency key), the time the source
+recorded it, the subject as the source knows them (identifiers and names, possibly misspelled,
+transliterated or missing) and a payload. Subject identifiers are plain strings here, checked
+later: a wrong check digit must not throw away the record, only that identifier (the names and
+birth date can still find the person).
+
+Each source's messages form a union discriminated by ``message_type``; ``message_schema(source)``
+is the JSON Schema published to that register's developers (``oberih exchange schema SOURCE``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION = 1
+
+Sex = Literal["male", "female"]
+Day = dt.date
+DocumentKind = Literal["id_card", "passport_booklet", "foreign_passport"]
+
+
+class Source(StrEnum):
+    """The source registers that feed the register (``SourceKind`` values of their facts)."""
+
+    civil_status = "civil_status"  # State Register of Civil Status Acts
+    demographic = "demographic"  # Unified State Demographic Register
+    tax = "tax"  # State Tax Service
+    education = "education"  # EDEBO, the education database
+    health = "health"  # medical commissions (eHealth)
+    border = "border"  # State Border Guard Service
+    social = "social"  # pension and social registers
+    employer = "employer"  # reservation lists of critical enterprises
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Subject(Strict):
+    """Who the message is about, as the source knows them."""
+
+    rnokpp: str | None = Field(default=None, max_length=32)
+    unzr: str | None = Field(default=None, max_length=32)
+    document_kind: DocumentKind | None = None
+    document_number: str | None = Field(default=None, max_length=32)
+    surname: str | None = Field(default=None, max_length=100)
+    given_name: str | None = Field(default=None, max_length=100)
+    patronymic: str | None = Field(default=None, max_length=100)
+    birth_date: Day | None = None
+    sex: Sex | None = None
+    birth_place: str | None = Field(default=None, max_length=200)
+
+
+class Envelope(Strict):
+    schema_version: Literal[1] = 1
+    source_record_id: str = Field(min_length=1, max_length=120)
+    recorded_at: dt.datetime  # when the source recorded it (its own clock)
+    subject: Subject
+
+
+# --- civil status -----------------------------------------------------------------------------
+
+
+class BirthPayload(Strict):
+    surname: str = Field(min_length=1, max_length=100)
+    given_name: str = Field(min_length=1, max_length=100)
+    patronymic: str | None = Field(default=None, max_length=100)
+    birth_date: Day
+    birth_place: str | None = Field(default=None, max_length=200)
+    sex: Sex
+    citizenship: str = Field(default="UKR", pattern=r"^[A-Z]{3}$")
+
+
+class Birth(Envelope):
+    message_type: Literal["birth"]
+    payload: BirthPayload
+
+
+class DeathPayload(Strict):
+    date_of_death: Day
+    certificate: str | None = Field(default=None, max_length=64)
+
+
+class Death(Envelope):
+    message_type: Literal["death"]
+    payload: DeathPayload
+
+
+class NameChangePayload(Strict):
+    surname: str = Field(min_length=1, max_length=100)
+    given_name: str = Field(min_length=1, max_length=100)
+    patronymic: str | None = Field(default=None, max_length=100)
+    effective_on: Day
+
+
+class NameChange(Envelope):
+    message_type: Literal["name_change"]
+    payload: NameChangePayload
+
+
+class MarriagePayload(Strict):
+    spouse_name: str = Field(min_length=1, max_length=300)
+    spouse_birth_date: Day | None = None
+    married_on: Day
+    divorced_on: Day | None = None  # a divorce re-sends the marriage with its end
+    marriage_record_id: str | None = Field(default=None, max_length=120)  # the marriage ended
+
+
+class Marriage(Envelope):
+    message_type: Literal["marriage", "divorce"]
+    payload: MarriagePayload
+
+
+class PaternityPayload(Strict):
+    child_name: str = Field(min_length=1, max_length=300)
+    child_birth_date: Day
+    child_sex: Sex | None = None
+    established_on: Day
+
+
+class Paternity(Envelope):
+    message_type: Literal["paternity"]
+    payload: PaternityPayload
+
+
+# --- demographic ------------------------------------------------------------------------------
+
+
+class UnzrPayload(Strict):
+    unzr: str = Field(min_length=1, max_length=32)
+    assigned_on: Day
+
+
+class UnzrAssigned(Envelope):
+    message_type: Literal["unzr_assigned"]
+    payload: UnzrPayload
+
+
+class DocumentPayload(Strict):
+    document_kind: DocumentKind
+    number: str = Field(min_length=1, max_length=32)
+    on: Day  # issued or invalidated on
+
+
+class DocumentIssued(Envelope):
+    message_type: Literal["document_issued", "document_invalidated"]
+    payload: DocumentPayload
+
+
+class AddressPayload(Strict):
+    region: str = Field(pattern=r"^UA\d{2}$")
+    hromada: str = Field(min_length=1, max_length=120)
+    settlement: str = Field(min_length=1, max_length=120)
+    street_line: str | None = Field(default=None, max_length=200)
+    katotth: str | None = Field(default=None, max_length=24)
+    office_code: str | None = Field(default=None, max_length=16)
+    registered_on: Day
+
+
+class RegisteredAddress(Envelope):
+    message_type: Literal["registered_address"]
+    payload: AddressPayload
+
+
+# --- tax --------------------------------------------------------------------------------------
+
+
+class RnokppPayload(Strict):
+    rnokpp: str = Field(min_length=1, max_length=32)
+    assigned_on: Day
+
+
+class RnokppAssigned(Envelope):
+    message_type: Literal["rnokpp_assigned"]
+    payload: RnokppPayload
+
+
+class EmploymentMessagePayload(Strict):
+    employer_code: str = Field(pattern=r"^\d{8}$")
+    employer_name: str | None = Field(default=None, max_length=300)
+    position: str | None = Field(default=None, max_length=200)
+    share_of_full_time: float = Field(default=1.0, gt=0, le=2)
+    started_on: Day
+    ended_on: Day | None = None
+    start_record_id: str | None = Field(default=None, max_length=120)  # on an end: its start
+
+
+class Employment(Envelope):
+    message_type: Literal["employment_started", "employment_ended"]
+    payload: EmploymentMessagePayload
+
+
+# --- education --------------------------------------------------------------------------------
+
+
+class EnrolmentPayload(Strict):
+    level: Literal["vocational", "professional_pre_higher", "bachelor", "master", "phd", "doctor"]
+    form: Literal["full_time", "part_time", "evening", "distance", "dual"]
+    institution_code: str = Field(min_length=1, max_length=16)
+    institution_name: str | None = Field(default=None, max_length=300)
+    first_at_level: bool = True
+    enrolled_on: Day
+    ended_on: Day | None = None
+    enrolment_record_id: str | None = Field(default=None, max_length=120)  # on an end
+
+
+class Enrolment(Envelope):
+    message_type: Literal["enrolment", "enrolment_ended"]
+    payload: EnrolmentPayload
+
+
+# --- health -----------------------------------------------------------------------------------
+
+
+class FitnessPayload(Strict):
+    fitness: Literal[
+        "fit", "fit_support", "temporarily_unfit", "unfit_review", "unfit_excluded", "limited_fit"
+    ]
+    decision_date: Day
+    review_date: Day | None = None
+    commission: str | None = Field(default=None, max_length=120)
+
+
+class FitnessDecision(Envelope):
+    message_type: Literal["fitness_decision"]
+    payload: FitnessPayload
+
+
+# --- border -----------------------------------------------------------------------------------
+
+
+class CrossingPayload(Strict):
+    crossed_on: Day
+    checkpoint: str | None = Field(default=None, max_length=120)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+
+class Crossing(Envelope):
+    message_type: Literal["exit", "entry"]
+    payload: CrossingPayload
+
+
+# --- social -----------------------------------------------------------------------------------
+
+
+class DisabilityMessagePayload(Strict):
+    group: Literal["I", "II", "III"]
+    established_on: Day
+    until: Day | None = None
+
+
+class DisabilityGroup(Envelope):
+    message_type: Literal["disability_group"]
+    payload: DisabilityMessagePayload
+
+
+class CaregiverPayload(Strict):
+    relation: Literal["child", "spouse", "ward", "parent", "sibling"]
+    relative_name: str | None = Field(default=None, max_length=300)
+    relative_birth_date: Day | None = None
+    relative_disability_group: Literal["I", "II", "III", "child"] | None = None
+    since: Day
+    until: Day | None = None
+
+
+class Caregiver(Envelope):
+    message_type: Literal["caregiver"]
+    payload: CaregiverPayload
+
+
+# --- employers --------------------------------------------------------------------------------
+
+
+class ReservationMessagePayload(Strict):
+    employer_code: str = Field(pattern=r"^\d{8}$")
+    decision_ref: str | None = Field(default=None, max_length=64)
+    reserved_from: Day
+    reserved_until: Day | None = None
+
+
+class Reservation(Envelope):
+    message_type: Literal["reservation"]
+    payload: ReservationMessagePayload
+
+
+SOURCE_MESSAGES: dict[Source, tuple[type[Envelope], ...]] = {
+    Source.civil_status: (Birth, Death, NameChange, Marriage, Paternity),
+    Source.demographic: (UnzrAssigned, DocumentIssued, RegisteredAddress),
+    Source.tax: (RnokppAssigned, Employment),
+    Source.education: (Enrolment,),
+    Source.health: (FitnessDecision,),
+    Source.border: (Crossing,),
+    Source.social: (DisabilityGroup, Caregiver),
+    Source.employer: (Reservation,),
+}
+
+Message = (
+    Birth
+    | Death
+    | NameChange
+    | Marriage
+    | Paternity
+    | UnzrAssigned
+    | DocumentIssued
+    | RegisteredAddress
+    | RnokppAssigned
+    | Employment
+    | Enrolment
+    | FitnessDecision
+    | Crossing
+    | DisabilityGroup
+    | Caregiver
+    | Reservation
+)
+
+
+class UnknownSource(LookupError):
+    def __init__(self, source: str) -> None:
+        self.source = source
+        known = ", ".join(Source)
+        super().__init__(f"unknown source register {source!r}; known: {known}")
+
+
+def parse_source(source: str) -> Source:
+    try:
+        return Source(source)
+    except ValueError:
+        raise UnknownSource(source) from None
+
+
+@cache
+def message_adapter(source: Source) -> TypeAdapter[Any]:
+    """Validator of one source's messages (a union discriminated by ``message_type``)."""
+    members = SOURCE_MESSAGES[source]
+    if len(members) == 1:
+        return TypeAdapter(members[0])
+    union: Any = members[0]
+    for member in members[1:]:
+        union = union | member
+    return TypeAdapter(Annotated[union, Field(discriminator="message_type")])
+
+
+def message_schema(source: Source) -> dict[str, Any]:
+    """The JSON Schema of a source's messages, as published to that register."""
+    schema = message_adapter(source).json_schema()
+    schema["$id"] = f"https://oberih.example/schemas/exchange/{source.value}/v{SCHEMA_VERSION}"
+    schema["title"] = f"oberih exchange: {source.value} messages, version {SCHEMA_VERSION}"
+    return schema
+
+
+def parse_message(source: Source, document: Any) -> Message:
+    """Validate one decoded JSON document as a message of ``source`` (pydantic ValidationError
+    when it is not one)."""
+    message: Message = message_adapter(source).validate_python(document)
+    return message
