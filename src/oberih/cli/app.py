@@ -7,6 +7,7 @@ import typer
 from oberih.audit import cli as audit_cli
 from oberih.auth import cli as auth_cli
 from oberih.cli import bench, db, demo, persons, population
+from oberih.documents import cli as documents_cli
 from oberih.exchange import cli as exchange_cli
 from oberih.population import cli as population_cli
 from oberih.rules import cli as rules_cli
@@ -18,6 +19,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(auth_cli.app, name="dev")
+app.add_typer(documents_cli.keys_app, name="keys")
 app.add_typer(exchange_cli.app, name="exchange")
 app.command("rebuild")(persons.rebuild_command)
 app.command("generate")(population_cli.generate)
