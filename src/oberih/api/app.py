@@ -32,6 +32,8 @@ from oberih.auth.dependencies import build_auth_services, install_auth
 from oberih.config import Settings, load_settings
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import current_revision, head_revision
+from oberih.documents import views as documents_views
+from oberih.documents.keys import DocumentSettings, load_document_keys
 from oberih.persons import views as persons_views
 
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: no command of the register needs more; feeds have their own
@@ -54,6 +56,10 @@ def create_app(
     # every OBERIH_AUDIT_CHECKPOINT_EVERY_EVENTS events or _SECONDS seconds.
     signer = load_audit_signer(settings)
     context.services["audit_signer"] = signer
+    # Document signing keys, likewise: missing or loosely protected keys stop the start.
+    documents = DocumentSettings()
+    context.services["document_settings"] = documents
+    context.services["document_keys"] = load_document_keys(settings, documents, now=clock())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +99,8 @@ def create_app(
     app.include_router(persons_views.router, responses=authenticated)
     app.include_router(audit_views.router, responses=problem_responses(401, 403, 404, 422))
     app.include_router(audit_views.citizen_router, responses=authenticated)
+    app.include_router(documents_views.router, responses=problem_responses(401, 403, 404, 409, 422))
+    app.include_router(documents_views.public_router)
     install_problem_schema(app)
     return app
 

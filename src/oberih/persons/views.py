@@ -21,6 +21,7 @@ from oberih.audit.services import record_event
 from oberih.auth.dependencies import Access, access
 from oberih.auth.jurisdiction import apply_scope, scope_condition
 from oberih.auth.permissions import Permission
+from oberih.documents.services import revoke_stale_documents
 from oberih.persons.facts import FactKind, NewFact
 from oberih.persons.models import PersonStateRow
 from oberih.persons.schemas import (
@@ -225,6 +226,8 @@ def _append(
     result: AppendResult = append_facts(
         session, person_id=person_id, facts=facts, now=now, expected_version=expected_version
     )
+    if result.appended:  # a changed claim revokes the documents that show it
+        revoke_stale_documents(session, person_id, now=now)
     record_event(
         session,
         granted.event(
