@@ -1,0 +1,285 @@
+"""Identity resolution against the register: identifiers first, then Fellegi-Sunter scores.
+
+1. Deterministic: every identifier the record carries (RNOKPP, UNZR, document number) that
+   parses (check digits included) is looked up among active identifiers. One person found, and
+   the names do not contradict it: link. Identifiers naming different persons, or names that
+   contradict the identifier: an officer decides (a wrong identifier must not move facts onto
+   another person).
+2. Probabilistic: candidates are blocked by surname key (exact, every transliteration and typo
+   found in the name dictionary, and the given name for swapped name order) and birth year
+   (+-1), then scored by ``matching.score``. Above ``link`` (and clear of the runner-up): link;
+   from ``review`` up: review task; below: no link.
+
+ARCHITECTURE decision 5: a score between the thresholds is never silently merged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oberih.exchange.matching import NameFrequencies, Profile, score
+from oberih.exchange.messages import Subject
+from oberih.identifiers import InvalidIdentifier, parse_identifier
+from oberih.names import name_keys
+from oberih.persons.models import NameKeyRow, PersonStateRow
+from oberih.persons.services import find_person_by_identifier
+
+Outcome = Literal["link", "review", "no_link"]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    link: float = 30.0  # log2 likelihood ratio: automatic link from here
+    review: float = 14.0  # an officer decides from here
+    margin: float = 6.0  # the best must beat the runner-up by this much to link automatically
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    outcome: Outcome
+    method: str  # identifier | probabilistic | none
+    person_id: uuid.UUID | None = None
+    score: float | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def subject_profile(subject: Subject) -> Profile:
+    return Profile(
+        surname=subject.surname,
+        given_name=subject.given_name,
+        patronymic=subject.patronymic,
+        birth_date=subject.birth_date,
+        sex=subject.sex,
+        birth_place=subject.birth_place,
+    )
+
+
+def subject_identifiers(subject: Subject) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """(kind, canonical value) of each identifier that parses; the others, kind -> reason."""
+    given = [("rnokpp", subject.rnokpp), ("unzr", subject.unzr)]
+    if subject.document_kind:
+        given.append((subject.document_kind, subject.document_number))
+    valid: list[tuple[str, str]] = []
+    invalid: dict[str, str] = {}
+    for kind, value in given:
+        if not value:
+            continue
+        try:
+            valid.append((kind, parse_identifier(kind, value).value))
+        except InvalidIdentifier as exc:
+            invalid[kind] = f"invalid: {exc}"
+    return valid, invalid
+
+
+class NameDictionary:
+    """The register's name keys in memory: frequencies for TF adjustment and typo-tolerant
+    blocking. Loaded once per resolver; persons the resolver itself creates are added."""
+
+    def __init__(self, rows: list[tuple[str, str, str, int]]) -> None:
+        self.counts: dict[str, dict[str, int]] = defaultdict(dict)
+        self.by_latin: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for part, key, latin, frequency in rows:
+            self.counts[part][key] = frequency
+            self.by_latin[part][latin].add(key)
+        self._choices: dict[str, list[str]] = {}
+
+    @classmethod
+    def load(cls, session: Session) -> NameDictionary:
+        rows = session.execute(
+            select(NameKeyRow.part, NameKeyRow.key, NameKeyRow.latin_key, NameKeyRow.frequency)
+        )
+        return cls([tuple(row) for row in rows])  # type: ignore[misc]
+
+    def frequencies(self) -> NameFrequencies:
+        total = sum(self.counts.get("surname", {}).values())
+        return NameFrequencies(counts=dict(self.counts), total=max(total, 1))
+
+    def add(self, part: str, name: str) -> None:
+        keys = name_keys(name)
+        key = keys.cyrillic or keys.latin
+        self.counts[part][key] = self.counts[part].get(key, 0) + 1
+        if key not in self.by_latin[part][keys.latin]:
+            self.by_latin[part][keys.latin].add(key)
+            self._choices.pop(part, None)
+            self._choices.pop("keys:" + part, None)
+
+    def similar_keys(self, part: str, name: str) -> set[str]:
+        """Keys of the names that may be this one: same key, same Latin key, or a close spelling
+        in either script (Jaro-Winkler; "Гудзь" is close to "Ґудзь" in Cyrillic only)."""
+        keys = name_keys(name)
+        found = {keys.cyrillic or keys.latin}
+        found |= self.by_latin[part].get(keys.latin, set())
+        for latin in _close(keys.latin, self._latin_choices(part)):
+            found |= self.by_latin[part][latin]
+        if keys.cyrillic:
+            found.update(_close(keys.cyrillic, self._key_choices(part)))
+        return found
+
+    def _latin_choices(self, part: str) -> list[str]:
+        choices = self._choices.get(part)
+        if choices is None:
+            choices = self._choices[part] = list(self.by_latin[part])
+        return choices
+
+    def _key_choices(self, part: str) -> list[str]:
+        choices = self._choices.get("keys:" + part)
+        if choices is None:
+            choices = self._choices["keys:" + part] = list(self.counts[part])
+        return choices
+
+
+def _close(text: str, choices: list[str]) -> list[str]:
+    matches = process.extract(
+        text, choices, scorer=JaroWinkler.similarity, score_cutoff=0.8, limit=12
+    )
+    return [choice for choice, _similarity, _index in matches]
+
+
+_CANDIDATE_COLUMNS = (
+    PersonStateRow.person_id,
+    PersonStateRow.surname,
+    PersonStateRow.given_name,
+    PersonStateRow.patronymic,
+    PersonStateRow.birth_date,
+    PersonStateRow.sex,
+    PersonStateRow.state["identity"]["data"]["birth_place"].as_string(),
+)
+
+
+class Resolver:
+    def __init__(self, *, thresholds: Thresholds | None = None, max_candidates: int = 200) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.max_candidates = max_candidates
+        self._dictionary: NameDictionary | None = None
+
+    def dictionary(self, session: Session) -> NameDictionary:
+        if self._dictionary is None:
+            self._dictionary = NameDictionary.load(session)
+        return self._dictionary
+
+    def registered(self, profile: Profile) -> None:
+        """A person was created: their names join the in-memory dictionary."""
+        if self._dictionary is None:
+            return
+        for part, name in (
+            ("surname", profile.surname),
+            ("given", profile.given_name),
+            ("patronymic", profile.patronymic),
+        ):
+            if name:
+                self._dictionary.add(part, name)
+
+    def resolve(self, session: Session, subject: Subject) -> Resolution:
+        profile = subject_profile(subject)
+        identifiers, invalid = subject_identifiers(subject)
+        owners = {
+            owner
+            for kind, value in identifiers
+            if (owner := find_person_by_identifier(session, kind, value)) is not None
+        }
+        if len(owners) == 1:
+            return self._by_identifier(session, profile, owners.pop(), identifiers, invalid)
+        return self._probabilistic(session, profile, forced=owners, invalid=invalid)
+
+    def _by_identifier(
+        self,
+        session: Session,
+        profile: Profile,
+        person_id: uuid.UUID,
+        identifiers: list[tuple[str, str]],
+        invalid: dict[str, str],
+    ) -> Resolution:
+        fields: dict[str, Any] = {kind: "match" for kind, _ in identifiers} | invalid
+        stored = self._profiles(session, [PersonStateRow.person_id == person_id])
+        if stored and _has_names(profile):
+            check = score(profile, stored[0][1], self.dictionary(session).frequencies())
+            fields["names_check"] = check.total
+            if check.total < 0:  # the identifier says one person, the names another
+                return self._probabilistic(session, profile, forced={person_id}, invalid=fields)
+        return Resolution("link", "identifier", person_id, None, fields)
+
+    def _probabilistic(
+        self,
+        session: Session,
+        profile: Profile,
+        *,
+        forced: set[uuid.UUID],
+        invalid: dict[str, str],
+    ) -> Resolution:
+        if not _has_names(profile):
+            return Resolution("no_link", "none", fields={"reason": "no usable identity", **invalid})
+        candidates = self._candidates(session, profile, forced)
+        frequencies = self.dictionary(session).frequencies()
+        scored = sorted(
+            ((score(profile, stored, frequencies), person_id) for person_id, stored in candidates),
+            key=lambda item: -item[0].total,
+        )
+        top = [
+            {"person_id": str(person_id), "score": result.total, "fields": result.fields}
+            for result, person_id in scored[:5]
+        ]
+        if not scored:
+            return Resolution("no_link", "probabilistic", fields={"candidates": 0, **invalid})
+        best, best_id = scored[0]
+        runner_up = scored[1][0].total if len(scored) > 1 else float("-inf")
+        fields = {**best.weights, "levels": best.fields, **invalid}
+        thresholds = self.thresholds
+        conflicting = len(forced) > 1 or bool(forced and best_id not in forced)
+        if (
+            best.total >= thresholds.link
+            and best.total - runner_up >= thresholds.margin
+            and not conflicting
+        ):
+            return Resolution("link", "probabilistic", best_id, best.total, fields, top)
+        if best.total >= thresholds.review or forced:
+            return Resolution("review", "probabilistic", best_id, best.total, fields, top)
+        return Resolution("no_link", "probabilistic", None, best.total, fields, top)
+
+    def _candidates(
+        self, session: Session, profile: Profile, forced: set[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, Profile]]:
+        dictionary = self.dictionary(session)
+        surname_keys: set[str] = set()
+        for name in (profile.surname, profile.given_name):
+            if name:
+                surname_keys |= dictionary.similar_keys("surname", name)
+        conditions: list[Any] = [PersonStateRow.surname_key.in_(sorted(surname_keys))]
+        if profile.birth_date is not None:
+            year = profile.birth_date.year
+            conditions.append(PersonStateRow.birth_year.between(year - 1, year + 1))
+        found = dict(self._profiles(session, conditions))
+        if forced:
+            found.update(self._profiles(session, [PersonStateRow.person_id.in_(sorted(forced))]))
+        return list(found.items())
+
+    def _profiles(self, session: Session, conditions: list[Any]) -> list[tuple[uuid.UUID, Profile]]:
+        rows = session.execute(
+            select(*_CANDIDATE_COLUMNS).where(*conditions).limit(self.max_candidates)
+        )
+        return [
+            (
+                person_id,
+                Profile(
+                    surname=surname,
+                    given_name=given_name,
+                    patronymic=patronymic,
+                    birth_date=birth_date,
+                    sex=sex,
+                    birth_place=birth_place,
+                ),
+            )
+            for person_id, surname, given_name, patronymic, birth_date, sex, birth_place in rows
+        ]
+
+
+def _has_names(profile: Profile) -> bool:
+    return bool(profile.surname and profile.given_name)

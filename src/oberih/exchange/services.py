@@ -1,0 +1,592 @@
+"""Intake that loses nothing: store the batch, then process each record in its own transaction.
+
+``receive_batch`` verifies the signature and stores the batch and every line of it (the caller
+commits, then acknowledges). ``process_pending`` claims pending records one at a time
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), and ``process_record`` moves a record to exactly
+one final state: applied, duplicate, quarantined (reason kept beside the raw line) or review.
+A crash between two records loses nothing (the next record is still pending) and a crash inside
+one rolls that record's transaction back, so it is never half-applied.
+
+Exceptions: ``BatchRejected`` (from ``signing``) when the batch as a whole is refused;
+``BatchNotFound``, ``RecordNotFound``, ``ReviewNotFound`` for unknown ids; ``NotQuarantined`` /
+``ReviewClosed`` when an operator acts on a record in the wrong state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from oberih.audit.events import AuditEvent
+from oberih.audit.services import record_event
+from oberih.exchange.adapters import Adapted, adapt
+from oberih.exchange.matching import Profile
+from oberih.exchange.messages import Birth, Message, parse_message, parse_source
+from oberih.exchange.models import (
+    ExchangeBatch,
+    ExchangeRecord,
+    LinkDecision,
+    MatchReview,
+    RecordState,
+)
+from oberih.exchange.resolution import Resolution, Resolver
+from oberih.exchange.signing import BatchRejected, KeyRing, verify_batch
+from oberih.persons.facts import InvalidFact, NewFact
+from oberih.persons.models import FactRow
+from oberih.persons.services import (
+    ConflictingResend,
+    IdentifierTaken,
+    PersonNotFound,
+    append_facts,
+    create_person,
+)
+from oberih.rules.services import refresh_person
+
+MAX_RECORDS_PER_BATCH = 100_000
+
+
+class BatchNotFound(LookupError):
+    pass
+
+
+class RecordNotFound(LookupError):
+    pass
+
+
+class ReviewNotFound(LookupError):
+    pass
+
+
+class NotQuarantined(Exception):
+    def __init__(self) -> None:
+        super().__init__("only a quarantined record can be corrected and replayed")
+
+
+class ReviewClosed(Exception):
+    def __init__(self) -> None:
+        super().__init__("this identity review is already decided")
+
+
+# --- receiving --------------------------------------------------------------------------------
+
+
+def receive_batch(
+    session: Session,
+    *,
+    source: str,
+    body: bytes,
+    signature: str | None,
+    ring: KeyRing | None,
+    now: dt.datetime,
+    transport: str = "http",
+) -> ExchangeBatch:
+    """Verify and store a batch of JSON Lines; the same bytes re-sent return the stored batch.
+
+    ``ring=None`` is an operator's trusted file import (no signature check), only from the CLI.
+    """
+    parse_source(source)
+    key_id = verify_batch(body, signature, source=source, ring=ring) if ring else None
+    digest = hashlib.sha256(body).hexdigest()
+    existing = session.scalar(
+        select(ExchangeBatch).where(
+            ExchangeBatch.source == source, ExchangeBatch.body_sha256 == digest
+        )
+    )
+    if existing is not None:
+        return existing
+    lines = _lines(body)
+    if len(lines) > MAX_RECORDS_PER_BATCH:
+        raise BatchRejected("too-large", f"a batch holds at most {MAX_RECORDS_PER_BATCH} records")
+    batch = ExchangeBatch(
+        id=uuid.uuid4(),
+        source=source,
+        key_id=key_id,
+        transport=transport,
+        received_at=now,
+        body_sha256=digest,
+        record_count=len(lines),
+    )
+    session.add(batch)
+    session.flush()
+    session.add_all(_record(batch, position, line) for position, line in lines)
+    session.flush()
+    return batch
+
+
+def _lines(body: bytes) -> list[tuple[int, str]]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BatchRejected("not-utf8", "a batch is UTF-8 JSON Lines") from None
+    return [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def _record(batch: ExchangeBatch, position: int, line: str) -> ExchangeRecord:
+    source_record_id, message_type = _peek(line)
+    return ExchangeRecord(
+        batch_id=batch.id,
+        position=position,
+        source=batch.source,
+        source_record_id=source_record_id,
+        message_type=message_type,
+        raw=line,
+        content_hash=content_hash(line),
+        state=RecordState.pending,
+    )
+
+
+def _peek(line: str) -> tuple[str | None, str | None]:
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    record_id, message_type = document.get("source_record_id"), document.get("message_type")
+    return (
+        record_id[:128] if isinstance(record_id, str) else None,
+        message_type[:40] if isinstance(message_type, str) else None,
+    )
+
+
+def content_hash(line: str) -> str:
+    """Hash of the record's content, independent of key order and spacing."""
+    try:
+        canonical = json.dumps(json.loads(line), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = line
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- processing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Processor:
+    """Processes records; one per worker (its resolver caches the name dictionary)."""
+
+    sessions: sessionmaker[Session]
+    clock: Callable[[], dt.datetime]
+    resolver: Resolver = field(default_factory=Resolver)
+    recompute: bool = True  # refresh determinations after each applied record
+
+    def process_pending(
+        self, *, batch_id: uuid.UUID | None = None, limit: int | None = None
+    ) -> int:
+        """Process pending records until none is left (or ``limit``); return how many."""
+        done = 0
+        while limit is None or done < limit:
+            with self.sessions() as session, session.begin():
+                record = _claim(session, batch_id)
+                if record is None:
+                    return done
+                self.process_record(session, record)
+            done += 1
+        return done
+
+    def process_record(
+        self, session: Session, record: ExchangeRecord, *, person_id: uuid.UUID | None = None
+    ) -> None:
+        """Move one pending record to its final state, in the caller's transaction.
+
+        ``person_id``: an officer's identity decision, which replaces resolution."""
+        now = self.clock()
+        record.processed_at = now
+        try:
+            message = _parse(record)
+        except _Quarantine as problem:
+            _finish(record, RecordState.quarantined, problem.reason)
+            return
+        earlier = _earlier_state(session, record)
+        if earlier is not None:
+            state, reason = earlier
+            _finish(record, state, reason)
+            return
+        adapted = adapt(record.source, message)
+        if person_id is not None:
+            resolution = Resolution("link", "officer", person_id)
+        else:
+            resolution = self.resolver.resolve(session, message.subject)
+        self._act(session, record, message, adapted, resolution, now)
+
+    def _act(
+        self,
+        session: Session,
+        record: ExchangeRecord,
+        message: Message,
+        adapted: Adapted,
+        resolution: Resolution,
+        now: dt.datetime,
+    ) -> None:
+        if resolution.outcome == "review":
+            _decide(session, record, resolution, now, outcome="review")
+            session.add(
+                MatchReview(
+                    id=uuid.uuid4(),
+                    batch_id=record.batch_id,
+                    position=record.position,
+                    candidates=resolution.candidates,
+                    status="open",
+                    created_at=now,
+                )
+            )
+            _finish(record, RecordState.review, "identity uncertain: waiting for an officer")
+            return
+        if resolution.outcome == "link" and resolution.person_id is not None:
+            _decide(session, record, resolution, now, outcome="link")
+            self._apply(session, record, adapted, resolution.person_id, now)
+            return
+        if adapted.creates_person:
+            _decide(session, record, resolution, now, outcome="new_person")
+            self._register(session, record, message, adapted, now)
+            return
+        _decide(session, record, resolution, now, outcome="no_link")
+        _finish(
+            record, RecordState.quarantined, "no-matching-person: no person matches the subject"
+        )
+
+    def _apply(
+        self,
+        session: Session,
+        record: ExchangeRecord,
+        adapted: Adapted,
+        person_id: uuid.UUID,
+        now: dt.datetime,
+    ) -> None:
+        savepoint = session.begin_nested()
+        try:
+            facts = [
+                _with_supersedes(session, item.fact, item.supersedes_record_id)
+                for item in adapted.facts
+            ]
+            result = append_facts(session, person_id=person_id, facts=facts, now=now)
+            if result.appended and self.recompute:
+                refresh_person(session, person_id, now=now)
+        except (InvalidFact, ConflictingResend, IdentifierTaken, PersonNotFound) as problem:
+            savepoint.rollback()
+            _finish(record, RecordState.quarantined, _reason(problem), person_id=person_id)
+            return
+        savepoint.commit()
+        state = RecordState.applied if result.appended else RecordState.duplicate
+        _finish(record, state, None, person_id=person_id)
+        _audit(session, record, person_id, now)
+
+    def _register(
+        self,
+        session: Session,
+        record: ExchangeRecord,
+        message: Message,
+        adapted: Adapted,
+        now: dt.datetime,
+    ) -> None:
+        savepoint = session.begin_nested()
+        try:
+            result = create_person(session, facts=[item.fact for item in adapted.facts], now=now)
+            if self.recompute:
+                refresh_person(session, result.person_id, now=now)
+        except (InvalidFact, ConflictingResend, IdentifierTaken) as problem:
+            savepoint.rollback()
+            _finish(record, RecordState.quarantined, _reason(problem))
+            return
+        savepoint.commit()
+        assert isinstance(message, Birth)
+        body = message.payload
+        self.resolver.registered(
+            Profile(surname=body.surname, given_name=body.given_name, patronymic=body.patronymic)
+        )
+        _finish(record, RecordState.applied, None, person_id=result.person_id)
+        _audit(session, record, result.person_id, now)
+
+
+class _Quarantine(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _claim(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecord | None:
+    query = select(ExchangeRecord).where(ExchangeRecord.state == RecordState.pending)
+    if batch_id is not None:
+        query = query.where(ExchangeRecord.batch_id == batch_id)
+    query = query.order_by(ExchangeRecord.batch_id, ExchangeRecord.position).limit(1)
+    return session.scalar(query.with_for_update(skip_locked=True))
+
+
+def _parse(record: ExchangeRecord) -> Message:
+    try:
+        document = json.loads(record.raw)
+    except json.JSONDecodeError as exc:
+        raise _Quarantine(f"malformed: not JSON ({exc.msg} at column {exc.colno})") from None
+    try:
+        return parse_message(parse_source(record.source), document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors(include_input=False)[:10]
+        )
+        raise _Quarantine(f"invalid: {problems}"[:1000]) from None
+
+
+def _earlier_state(
+    session: Session, record: ExchangeRecord
+) -> tuple[RecordState, str | None] | None:
+    """A record id seen before: the same content is a duplicate, other content a conflict."""
+    if record.source_record_id is None:
+        return None
+    earlier = session.execute(
+        select(ExchangeRecord.content_hash, ExchangeRecord.state)
+        .where(
+            ExchangeRecord.source == record.source,
+            ExchangeRecord.source_record_id == record.source_record_id,
+            ExchangeRecord.state.in_(
+                [RecordState.applied, RecordState.duplicate, RecordState.review]
+            ),
+        )
+        .limit(1)
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.content_hash == record.content_hash:
+        return RecordState.duplicate, None
+    return (
+        RecordState.quarantined,
+        "conflict: this record id was received before with different content",
+    )
+
+
+def record_has_open_review(session: Session, record: ExchangeRecord) -> bool:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(MatchReview)
+            .where(
+                MatchReview.batch_id == record.batch_id,
+                MatchReview.position == record.position,
+                MatchReview.status == "open",
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _with_supersedes(session: Session, fact: NewFact, record_id: str | None) -> NewFact:
+    if record_id is None:
+        return fact
+    earlier = session.scalar(
+        select(FactRow.id).where(
+            FactRow.source == fact.source, FactRow.source_record_id == record_id
+        )
+    )
+    # An ending whose start never arrived is still a closed interval on its own.
+    return fact if earlier is None else fact.model_copy(update={"supersedes_id": earlier})
+
+
+def _decide(
+    session: Session,
+    record: ExchangeRecord,
+    resolution: Resolution,
+    now: dt.datetime,
+    *,
+    outcome: str,
+) -> None:
+    session.add(
+        LinkDecision(
+            batch_id=record.batch_id,
+            position=record.position,
+            outcome=outcome,
+            method=resolution.method,
+            person_id=resolution.person_id if outcome in ("link", "review") else None,
+            score=resolution.score,
+            fields=resolution.fields,
+            decided_at=now,
+            actor=f"system:exchange:{record.source}",
+        )
+    )
+
+
+def _finish(
+    record: ExchangeRecord,
+    state: RecordState,
+    reason: str | None,
+    *,
+    person_id: uuid.UUID | None = None,
+) -> None:
+    record.state = state
+    record.reason = reason[:1000] if reason else None
+    record.person_id = person_id
+
+
+def _reason(problem: Exception) -> str:
+    slug = {
+        InvalidFact: "invalid-fact",
+        ConflictingResend: "conflict",
+        IdentifierTaken: "identifier-taken",
+        PersonNotFound: "person-not-found",
+    }[type(problem)]
+    return f"{slug}: {problem}"
+
+
+def _audit(
+    session: Session, record: ExchangeRecord, person_id: uuid.UUID, now: dt.datetime
+) -> None:
+    event = AuditEvent(
+        action="person:fact:append",
+        outcome="allowed",
+        actor=f"source:{record.source}",
+        role="source_register",
+        office_code=None,
+        purpose=None,
+        person_id=person_id,
+        fields=(record.message_type or "record",),
+        request_id=f"batch-{record.batch_id.hex[:16]}-{record.position}"[:64],
+    )
+    record_event(session, event, now=now)
+
+
+# --- reading and operator actions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    batch_id: uuid.UUID
+    source: str
+    received_at: dt.datetime
+    records: int
+    counts: dict[str, int]
+
+    @property
+    def status(self) -> str:
+        return "processing" if self.counts.get(RecordState.pending, 0) else "done"
+
+
+def batch_report(session: Session, batch_id: uuid.UUID) -> BatchReport:
+    batch = session.get(ExchangeBatch, batch_id)
+    if batch is None:
+        raise BatchNotFound(str(batch_id))
+    rows = session.execute(
+        select(ExchangeRecord.state, func.count())
+        .where(ExchangeRecord.batch_id == batch_id)
+        .group_by(ExchangeRecord.state)
+    )
+    counts = {state.value: 0 for state in RecordState}
+    for state, count in rows:
+        counts[state] = count
+    return BatchReport(batch.id, batch.source, batch.received_at, batch.record_count, counts)
+
+
+def quarantined(
+    session: Session, *, source: str | None = None, limit: int = 100
+) -> list[ExchangeRecord]:
+    query = select(ExchangeRecord).where(ExchangeRecord.state == RecordState.quarantined)
+    if source:
+        query = query.where(ExchangeRecord.source == source)
+    return list(session.scalars(query.order_by(ExchangeRecord.processed_at).limit(limit)))
+
+
+def get_record(session: Session, batch_id: uuid.UUID, position: int) -> ExchangeRecord:
+    record = session.get(ExchangeRecord, (batch_id, position))
+    if record is None:
+        raise RecordNotFound(f"{batch_id}/{position}")
+    return record
+
+
+def correct_record(
+    session: Session, *, batch_id: uuid.UUID, position: int, corrected: str | None
+) -> ExchangeRecord:
+    """An operator's correction of a quarantined record (or ``None`` to replay it as it is):
+    the record becomes pending again; the line as received is kept."""
+    record = get_record(session, batch_id, position)
+    if record.state != RecordState.quarantined:
+        raise NotQuarantined()
+    if corrected is not None:
+        if record.original_raw is None:
+            record.original_raw = record.raw
+        record.raw = corrected
+        record.content_hash = content_hash(corrected)
+        record.source_record_id, record.message_type = _peek(corrected)
+    record.state = RecordState.pending
+    record.reason = None
+    session.flush()
+    return record
+
+
+def open_reviews(session: Session, *, limit: int = 100) -> list[MatchReview]:
+    query = select(MatchReview).where(MatchReview.status == "open")
+    return list(session.scalars(query.order_by(MatchReview.created_at).limit(limit)))
+
+
+def get_review(session: Session, review_id: uuid.UUID) -> MatchReview:
+    review = session.get(MatchReview, review_id)
+    if review is None:
+        raise ReviewNotFound(str(review_id))
+    return review
+
+
+def decide_review(
+    processor: Processor,
+    session: Session,
+    *,
+    review_id: uuid.UUID,
+    person_id: uuid.UUID | None,
+    actor: str,
+) -> ExchangeRecord:
+    """An officer links the record to ``person_id``, or rejects every candidate (``None``): a
+    birth then registers a new person, any other record is quarantined as unmatched."""
+    review = get_review(session, review_id)
+    if review.status != "open":
+        raise ReviewClosed()
+    now = processor.clock()
+    record = get_record(session, review.batch_id, review.position)
+    review.status = "linked" if person_id else "rejected"
+    review.decided_at = now
+    review.decided_by = actor
+    review.person_id = person_id
+    session.add(
+        LinkDecision(
+            batch_id=record.batch_id,
+            position=record.position,
+            outcome="link" if person_id else "reject",
+            method="officer",
+            person_id=person_id,
+            score=None,
+            fields={"review_id": str(review_id)},
+            decided_at=now,
+            actor=actor,
+        )
+    )
+    session.flush()
+    record.state = RecordState.pending
+    if person_id is not None:
+        processor.process_record(session, record, person_id=person_id)
+    else:
+        _reject(processor, session, record, now)
+    return record
+
+
+def _reject(
+    processor: Processor, session: Session, record: ExchangeRecord, now: dt.datetime
+) -> None:
+    message = _parse(record)
+    adapted = adapt(record.source, message)
+    processor._act(session, record, message, adapted, Resolution("no_link", "officer"), now)
+
+
+def iter_batch_records(session: Session, batch_id: uuid.UUID) -> Iterator[ExchangeRecord]:
+    query = select(ExchangeRecord).where(ExchangeRecord.batch_id == batch_id)
+    yield from session.scalars(query.order_by(ExchangeRecord.position))
+
+
+def raw_json(record: ExchangeRecord) -> Any:
+    try:
+        return json.loads(record.raw)
+    except ValueError:
+        return record.raw

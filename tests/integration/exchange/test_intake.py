@@ -1,0 +1,200 @@
+"""Intake on both engines: every record ends in one state, counts add up, nothing is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, select
+
+from oberih.db.engine import make_session_factory
+from oberih.exchange.models import ExchangeRecord, LinkDecision
+from oberih.exchange.services import (
+    Processor,
+    batch_report,
+    correct_record,
+    decide_review,
+    open_reviews,
+    receive_batch,
+)
+from oberih.exchange.signing import BatchRejected
+from oberih.persons.services import get_state
+from tests.integration.exchange.helpers import (
+    NOW,
+    RNOKPP,
+    SourceKeys,
+    lines,
+    message,
+    register_person,
+)
+
+DEATH = {"date_of_death": "2026-10-20"}
+
+
+def processor(engine: Engine) -> Processor:
+    return Processor(sessions=make_session_factory(engine), clock=lambda: NOW)
+
+
+def submit(engine: Engine, keys: SourceKeys, body: bytes):  # type: ignore[no-untyped-def]
+    with make_session_factory(engine)() as session, session.begin():
+        batch = receive_batch(
+            session,
+            source=keys.source,
+            body=body,
+            signature=keys.sign(body),
+            ring=keys.ring,
+            now=NOW,
+        )
+        return batch.id
+
+
+def test_every_record_ends_in_exactly_one_state(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+    keys = SourceKeys("civil_status")
+    death = message("d-1", "death", DEATH, rnokpp=RNOKPP)
+    body = lines(
+        death,
+        death,  # the same record twice in one batch: the second is a duplicate
+        message("d-1", "death", {"date_of_death": "2026-10-21"}, rnokpp=RNOKPP),  # conflict
+        "{not json",
+        message("d-2", "death", {"date_of_death": "someday"}, rnokpp=RNOKPP),  # invalid
+        message(
+            "b-1",
+            "birth",
+            {"surname": "Яремчук", "given_name": "Ія", "birth_date": "2026-11-01", "sex": "female"},
+            surname="Яремчук", given_name="Ія", patronymic=None, birth_date="2026-11-01",
+            sex="female",
+        ),  # a new person
+        message("d-3", "death", DEATH, surname="Невідомий", given_name="Никто"),  # no match
+    )  # fmt: skip
+    batch_id = submit(engine, keys, body)
+    assert processor(engine).process_pending() == 7
+    with sessions() as session:
+        report = batch_report(session, batch_id)
+        assert report.counts == {
+            "pending": 0,
+            "applied": 2,
+            "duplicate": 1,
+            "quarantined": 4,
+            "review": 0,
+        }
+        assert sum(report.counts.values()) == report.records == 7
+        assert report.status == "done"
+        reasons = sorted(
+            (r.reason or "").split(":")[0]
+            for r in session.scalars(
+                select(ExchangeRecord).where(ExchangeRecord.state == "quarantined")
+            )
+        )
+        assert reasons == ["conflict", "invalid", "malformed", "no-matching-person"]
+        # The death was recorded three weeks late, and is a death on its own day.
+        state = get_state(session, person_id)
+        assert state.date_of_death == dt.date(2026, 10, 20)
+        decisions = session.scalars(select(LinkDecision).where(LinkDecision.outcome == "link"))
+        assert {d.method for d in decisions} == {"identifier"}
+
+
+def test_a_resent_batch_changes_nothing(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        register_person(session)
+    keys = SourceKeys("civil_status")
+    body = lines(message("d-1", "death", DEATH, rnokpp=RNOKPP))
+    first = submit(engine, keys, body)
+    processor(engine).process_pending()
+    assert submit(engine, keys, body) == first
+    # The same record in another batch is a duplicate, not a second death.
+    again = submit(engine, keys, lines(message("d-1", "death", DEATH, rnokpp=RNOKPP), "\n"))
+    processor(engine).process_pending()
+    with sessions() as session:
+        assert batch_report(session, again).counts["duplicate"] == 1
+
+
+def test_unknown_key_or_bad_signature_rejects_the_whole_batch(engine: Engine) -> None:
+    keys = SourceKeys("tax")
+    other = SourceKeys("tax", kid="k2")
+    body = lines(message("t-1", "rnokpp_assigned", {"rnokpp": RNOKPP, "assigned_on": "2008-01-01"}))
+    with make_session_factory(engine)() as session:
+        with pytest.raises(BatchRejected) as unknown:
+            receive_batch(
+                session,
+                source="tax",
+                body=body,
+                signature=other.sign(body),
+                ring=keys.ring,
+                now=NOW,
+            )
+        assert unknown.value.reason == "unknown-key"
+        with pytest.raises(BatchRejected) as bad:
+            receive_batch(
+                session,
+                source="tax",
+                body=body + b"\n",
+                signature=keys.sign(body),
+                ring=keys.ring,
+                now=NOW,
+            )
+        assert bad.value.reason == "bad-signature"
+        with pytest.raises(BatchRejected) as foreign:
+            receive_batch(
+                session,
+                source="health",
+                body=body,
+                signature=keys.sign(body),
+                ring=keys.ring,
+                now=NOW,
+            )
+        assert foreign.value.reason == "unknown-key"
+
+
+def test_a_quarantined_record_is_corrected_and_replayed(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+    keys = SourceKeys("civil_status")
+    batch_id = submit(
+        engine, keys, lines(message("d-2", "death", {"date_of_death": "x"}, rnokpp=RNOKPP))
+    )
+    work = processor(engine)
+    work.process_pending()
+    corrected = lines(message("d-2", "death", DEATH, rnokpp=RNOKPP)).decode().strip()
+    with sessions() as session, session.begin():
+        correct_record(session, batch_id=batch_id, position=1, corrected=corrected)
+    work.process_pending()
+    with sessions() as session:
+        record = session.get(ExchangeRecord, (batch_id, 1))
+        assert record is not None and record.state == "applied"
+        assert record.original_raw is not None and '"x"' in record.original_raw
+        assert get_state(session, person_id).date_of_death == dt.date(2026, 10, 20)
+
+
+def test_an_uncertain_match_waits_for_an_officer(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+    keys = SourceKeys("border")
+    # No identifier, a misspelled surname, a swapped day and month, no patronymic.
+    crossing = message(
+        "x-1", "exit", {"crossed_on": "2026-11-01", "country": "POL"},
+        surname="Гудзь", patronymic=None, birth_date="1990-03-15", sex=None,
+    )  # fmt: skip
+    batch_id = submit(engine, keys, lines(crossing))
+    work = processor(engine)
+    work.process_pending()
+    with sessions() as session:
+        counts = batch_report(session, batch_id).counts
+    if counts["applied"] == 1:  # strong enough for an automatic link: then it is the right one
+        with sessions() as session:
+            record = session.get(ExchangeRecord, (batch_id, 1))
+            assert record is not None and record.person_id == person_id
+        return
+    assert counts["review"] == 1
+    with sessions() as session, session.begin():
+        [review] = open_reviews(session)
+        assert review.candidates[0]["person_id"] == str(person_id)
+        decide_review(work, session, review_id=review.id, person_id=person_id, actor="officer-1")
+    with sessions() as session:
+        assert batch_report(session, batch_id).counts["applied"] == 1
+        assert get_state(session, person_id).border_crossings
