@@ -283,3 +283,9 @@ class Resolver:
 
 def _has_names(profile: Profile) -> bool:
     return bool(profile.surname and profile.given_name)
+
+
+def stored_profile(session: Session, person_id: uuid.UUID) -> Profile | None:
+    """The identifying fields of a stored person, as the matcher compares them."""
+    found = Resolver()._profiles(session, [PersonStateRow.person_id == person_id])
+    return found[0][1] if found else None

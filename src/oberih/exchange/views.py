@@ -1,0 +1,342 @@
+"""HTTP routes of the exchange: signed batches from source registers, batch status, quarantine
+and identity review for operators.
+
+``POST /api/v1/exchange/{source}/batches`` stores the batch durably (its own transaction,
+committed) before answering 202 with the batch id and its status URL. On SQLite the records are
+then processed in process before the answer; on PostgreSQL ``oberih exchange work`` workers take
+them from the queue.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the dependency annotations.
+import datetime as dt
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from oberih.api.dependencies import AppContext, Context, DbSession, Now
+from oberih.api.problems import ApiProblem
+from oberih.audit.services import record_event
+from oberih.auth.dependencies import Access, access
+from oberih.auth.permissions import Permission
+from oberih.exchange.matching import Profile
+from oberih.exchange.messages import UnknownSource, parse_source
+from oberih.exchange.models import ExchangeRecord, MatchReview
+from oberih.exchange.resolution import Resolver, stored_profile
+from oberih.exchange.services import (
+    BatchNotFound,
+    BatchReport,
+    NotQuarantined,
+    Processor,
+    RecordNotFound,
+    ReviewClosed,
+    ReviewNotFound,
+    batch_report,
+    correct_record,
+    decide_review,
+    get_record,
+    get_review,
+    open_reviews,
+    quarantined,
+    raw_json,
+    receive_batch,
+)
+from oberih.exchange.settings import key_ring_of
+from oberih.exchange.signing import BatchRejected
+
+router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
+
+SIGNATURE_HEADER = "X-Batch-Signature"
+
+
+class BatchAccepted(BaseModel):
+    batch_id: uuid.UUID
+    status_url: str
+    records: int
+
+
+class BatchStatus(BaseModel):
+    batch_id: uuid.UUID
+    source: str
+    received_at: dt.datetime
+    status: str
+    records: int
+    counts: dict[str, int]
+
+
+class RecordView(BaseModel):
+    batch_id: uuid.UUID
+    position: int
+    source: str
+    source_record_id: str | None
+    message_type: str | None
+    state: str
+    reason: str | None
+    person_id: uuid.UUID | None
+    raw: Any
+    original_raw: Any | None
+
+
+class Correction(BaseModel):
+    corrected: dict[str, Any] | None = None  # None: replay the record as it is
+
+
+class ReviewSummary(BaseModel):
+    review_id: uuid.UUID
+    batch_id: uuid.UUID
+    position: int
+    source: str
+    message_type: str | None
+    best_score: float | None
+    created_at: dt.datetime
+
+
+class ReviewDetail(BaseModel):
+    review: ReviewSummary
+    record: dict[str, Any]  # the subject as the source knows them
+    candidates: list[dict[str, Any]]  # each stored person beside it, with score and levels
+
+
+class LinkChoice(BaseModel):
+    person_id: uuid.UUID
+
+
+def _processor(context: AppContext) -> Processor:
+    return Processor(sessions=context.sessions, clock=context.clock, resolver=Resolver())
+
+
+def _status(report: BatchReport) -> BatchStatus:
+    return BatchStatus(
+        batch_id=report.batch_id,
+        source=report.source,
+        received_at=report.received_at,
+        status=report.status,
+        records=report.records,
+        counts=report.counts,
+    )
+
+
+@router.post("/{source}/batches", status_code=202, summary="Submit a signed batch (JSON Lines)")
+async def submit_batch(
+    source: str,
+    request: Request,
+    context: Context,
+    granted: Annotated[Access, Depends(access(Permission.exchange_submit))],
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
+) -> BatchAccepted:
+    try:
+        parse_source(source)
+    except UnknownSource as exc:
+        raise ApiProblem(404, "unknown-source", "No such source register", str(exc)) from None
+    granted.ensure_own_source(source)
+    body = await request.body()
+    now = context.clock()
+    try:
+        with context.sessions() as session, session.begin():
+            batch = receive_batch(
+                session,
+                source=source,
+                body=body,
+                signature=signature,
+                ring=key_ring_of(context),
+                now=now,
+            )
+            batch_id, records = batch.id, batch.record_count
+    except BatchRejected as rejected:
+        raise ApiProblem(
+            422, "batch-rejected", "The batch is rejected as a whole", rejected.detail,
+            reason=rejected.reason,
+        ) from None  # fmt: skip
+    if context.engine.dialect.name == "sqlite":
+        _processor(context).process_pending(batch_id=batch_id)
+    return BatchAccepted(
+        batch_id=batch_id, status_url=f"/api/v1/exchange/batches/{batch_id}", records=records
+    )
+
+
+@router.get("/batches/{batch_id}", summary="A batch's processing status and counts")
+def read_batch(
+    batch_id: uuid.UUID,
+    session: DbSession,
+    granted: Annotated[Access, Depends(access(Permission.exchange_submit))],
+) -> BatchStatus:
+    try:
+        report = batch_report(session, batch_id)
+    except BatchNotFound:
+        raise ApiProblem(404, "not-found", "No such batch") from None
+    granted.ensure_own_source(report.source)
+    return _status(report)
+
+
+@router.get("/quarantine", summary="Quarantined records with their reasons and raw content")
+def list_quarantine(
+    session: DbSession,
+    granted: Annotated[Access, Depends(access(Permission.exchange_quarantine_read))],
+    now: Now,
+    source: str | None = None,
+    limit: int = 100,
+) -> list[RecordView]:
+    records = quarantined(session, source=source, limit=min(max(limit, 1), 1000))
+    record_event(session, granted.event(person_id=None, fields=("quarantine",)), now=now)
+    return [_quarantined(record) for record in records]
+
+
+def _quarantined(record: ExchangeRecord) -> RecordView:
+    return RecordView(
+        batch_id=record.batch_id,
+        position=record.position,
+        source=record.source,
+        source_record_id=record.source_record_id,
+        message_type=record.message_type,
+        state=record.state,
+        reason=record.reason,
+        person_id=record.person_id,
+        raw=raw_json(record),
+        original_raw=record.original_raw,
+    )
+
+
+@router.post(
+    "/quarantine/{batch_id}/{position}/replay",
+    summary="Correct a quarantined record (or not) and process it again",
+)
+def replay_record(
+    batch_id: uuid.UUID,
+    position: int,
+    correction: Correction,
+    context: Context,
+    granted: Annotated[
+        Access,
+        Depends(access(Permission.exchange_quarantine_read, Permission.person_record_write)),
+    ],
+) -> RecordView:
+    corrected = (
+        json.dumps(correction.corrected, ensure_ascii=False)
+        if correction.corrected is not None
+        else None
+    )
+    processor = _processor(context)
+    with context.sessions() as session, session.begin():
+        try:
+            record = correct_record(
+                session, batch_id=batch_id, position=position, corrected=corrected
+            )
+        except RecordNotFound:
+            raise ApiProblem(404, "not-found", "No such record") from None
+        except NotQuarantined as exc:
+            raise ApiProblem(409, "not-quarantined", str(exc)) from None
+        record_event(
+            session, granted.event(person_id=None, fields=("quarantine",)), now=context.clock()
+        )
+        processor.process_record(session, record)
+        return _quarantined(record)
+
+
+@router.get("/reviews", summary="Open identity reviews")
+def list_reviews(
+    session: DbSession,
+    _granted: Annotated[Access, Depends(access(Permission.person_match_review))],
+    limit: int = 100,
+) -> list[ReviewSummary]:
+    return [_summary(session, review) for review in open_reviews(session, limit=min(limit, 1000))]
+
+
+def _summary(session: Session, review: MatchReview) -> ReviewSummary:
+    record = get_record(session, review.batch_id, review.position)
+    best = review.candidates[0]["score"] if review.candidates else None
+    return ReviewSummary(
+        review_id=review.id,
+        batch_id=review.batch_id,
+        position=review.position,
+        source=record.source,
+        message_type=record.message_type,
+        best_score=best,
+        created_at=review.created_at,
+    )
+
+
+@router.get("/reviews/{review_id}", summary="A record and its candidates, side by side")
+def read_review(
+    review_id: uuid.UUID,
+    session: DbSession,
+    granted: Annotated[Access, Depends(access(Permission.person_match_review))],
+    now: Now,
+) -> ReviewDetail:
+    try:
+        review = get_review(session, review_id)
+    except ReviewNotFound:
+        raise ApiProblem(404, "not-found", "No such review") from None
+    detail = review_detail(session, review)
+    for candidate in review.candidates:
+        person = uuid.UUID(candidate["person_id"])
+        record_event(session, granted.event(person_id=person, fields=("identity",)), now=now)
+    return detail
+
+
+def review_detail(session: Session, review: MatchReview) -> ReviewDetail:
+    record = get_record(session, review.batch_id, review.position)
+    document = raw_json(record)
+    subject = document.get("subject", {}) if isinstance(document, dict) else {}
+    candidates = []
+    for candidate in review.candidates:
+        profile = stored_profile(session, uuid.UUID(candidate["person_id"]))
+        candidates.append({**candidate, "person": _profile_json(profile)})
+    return ReviewDetail(review=_summary(session, review), record=subject, candidates=candidates)
+
+
+def _profile_json(profile: Profile | None) -> dict[str, Any] | None:
+    if profile is None:
+        return None
+    return {
+        "surname": profile.surname,
+        "given_name": profile.given_name,
+        "patronymic": profile.patronymic,
+        "birth_date": profile.birth_date.isoformat() if profile.birth_date else None,
+        "sex": profile.sex,
+        "birth_place": profile.birth_place,
+    }
+
+
+@router.post("/reviews/{review_id}/link", summary="The record is about this candidate")
+def link_review(
+    review_id: uuid.UUID,
+    choice: LinkChoice,
+    context: Context,
+    granted: Annotated[Access, Depends(access(Permission.person_match_review))],
+) -> RecordView:
+    return _decide(context, granted, review_id, choice.person_id)
+
+
+@router.post("/reviews/{review_id}/reject", summary="The record is about none of the candidates")
+def reject_review(
+    review_id: uuid.UUID,
+    context: Context,
+    granted: Annotated[Access, Depends(access(Permission.person_match_review))],
+) -> RecordView:
+    return _decide(context, granted, review_id, None)
+
+
+def _decide(
+    context: AppContext, granted: Access, review_id: uuid.UUID, person_id: uuid.UUID | None
+) -> RecordView:
+    processor = _processor(context)
+    with context.sessions() as session, session.begin():
+        try:
+            record = decide_review(
+                processor,
+                session,
+                review_id=review_id,
+                person_id=person_id,
+                actor=granted.principal.actor,
+            )
+        except ReviewNotFound:
+            raise ApiProblem(404, "not-found", "No such review") from None
+        except ReviewClosed as exc:
+            raise ApiProblem(409, "review-closed", str(exc)) from None
+        event = granted.event(person_id=person_id, fields=("identity",))
+        record_event(session, event, now=context.clock())
+        result = _quarantined(record)
+        return result.model_copy(update={"raw": None, "original_raw": None})
