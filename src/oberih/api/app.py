@@ -32,6 +32,7 @@ from oberih.auth.dependencies import build_auth_services, install_auth
 from oberih.config import Settings, load_settings
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import current_revision, head_revision
+from oberih.documents import pages as documents_pages
 from oberih.documents import views as documents_views
 from oberih.documents.keys import DocumentSettings, load_document_keys
 from oberih.exchange import views as exchange_views
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(audit_views.citizen_router, responses=authenticated)
     app.include_router(documents_views.router, responses=problem_responses(401, 403, 404, 409, 422))
     app.include_router(documents_views.public_router)
+    app.include_router(documents_pages.router)
     app.include_router(exchange_views.router, responses=problem_responses(401, 403, 404, 409, 422))
     install_problem_schema(app)
     return app
