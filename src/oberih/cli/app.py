@@ -25,6 +25,7 @@ app.add_typer(exchange_cli.app, name="exchange")
 app.command("rebuild")(persons.rebuild_command)
 app.command("generate")(population_cli.generate)
 app.command("load")(population.load_command)
+app.command("import")(exchange_cli.import_command)
 app.command("demo")(demo.demo_command)
 
 

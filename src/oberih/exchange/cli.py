@@ -1,21 +1,287 @@
-"""``oberih exchange ...`` and ``oberih import``: schemas, signed file intake, workers,
+"""``oberih exchange ...`` and ``oberih import``: schemas, keys, signed file intake, workers,
 quarantine and identity review from the command line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Annotated
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from sqlalchemy import Engine
 
+from oberih.audit.events import AuditEvent
+from oberih.audit.services import record_event
+from oberih.cli.context import console, open_engine, unit_of_work
+from oberih.cli.db import DatabaseUrl
+from oberih.cli.persons import operator
+from oberih.db.engine import make_session_factory
 from oberih.exchange.messages import message_schema, parse_source
+from oberih.exchange.services import (
+    BatchReport,
+    Processor,
+    batch_report,
+    correct_record,
+    decide_review,
+    get_review,
+    open_reviews,
+    quarantined,
+    raw_json,
+    receive_batch,
+)
+from oberih.exchange.settings import load_configured_key_ring
+from oberih.exchange.signing import BatchRejected, PrivateKey, key_entry, sign_batch
 
 app = typer.Typer(no_args_is_help=True, help="Data exchange with the source registers.")
+quarantine_app = typer.Typer(no_args_is_help=True, help="Quarantined records.")
+review_app = typer.Typer(no_args_is_help=True, help="Identity reviews.")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(review_app, name="review")
 
 SourceArgument = Annotated[str, typer.Argument(help="Source register, e.g. tax, civil_status.")]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _echo(document: Any) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False, default=str))
+
+
+def _processor(engine: Engine) -> Processor:
+    return Processor(sessions=make_session_factory(engine), clock=_utc_now)
 
 
 @app.command("schema")
 def schema_command(source: SourceArgument) -> None:
     """Print the JSON Schema of a source register's messages."""
     typer.echo(json.dumps(message_schema(parse_source(source)), ensure_ascii=False, indent=2))
+
+
+@app.command("keygen")
+def keygen_command(
+    source: SourceArgument,
+    private_key: Annotated[Path, typer.Option(help="Where to write the source's private key.")],
+    keys_file: Annotated[Path, typer.Option(help="The register's key ring (JSON) to extend.")],
+    kid: Annotated[str, typer.Option(help="Key id.")] = "",
+    algorithm: Annotated[str, typer.Option(help="EdDSA (Ed25519) or ES256.")] = "EdDSA",
+) -> None:
+    """Make a signing key for a source register (development and tests) and register its
+    public half in the key ring file."""
+    parse_source(source)
+    key: PrivateKey = (
+        ed25519.Ed25519PrivateKey.generate()
+        if algorithm == "EdDSA"
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    kid = kid or f"{source}-{_utc_now().date().isoformat()}"
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    private_key.write_bytes(pem)
+    private_key.chmod(0o600)
+    ring = json.loads(keys_file.read_text()) if keys_file.exists() else {"keys": []}
+    ring["keys"].append(key_entry(source=source, kid=kid, private_key=key))
+    keys_file.write_text(json.dumps(ring, indent=2))
+    console.print(f"key [bold]{kid}[/] of {source} registered in {keys_file}")
+
+
+@app.command("sign")
+def sign_command(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Batch file.")],
+    private_key: Annotated[Path, typer.Option(exists=True, help="PEM private key.")],
+    kid: Annotated[str, typer.Option(help="Key id registered for the source.")],
+) -> None:
+    """Sign a batch file as its source register would: writes FILE.jws beside it."""
+    key = serialization.load_pem_private_key(private_key.read_bytes(), password=None)
+    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        raise typer.BadParameter("an Ed25519 or P-256 private key is needed")
+    signature = sign_batch(path.read_bytes(), private_key=key, kid=kid)
+    Path(f"{path}.jws").write_text(signature)
+
+
+def import_command(
+    source: SourceArgument,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],
+    signature: Annotated[
+        Path | None, typer.Option(help="Detached JWS (default: FILE.jws).")
+    ] = None,
+    trusted: Annotated[
+        bool, typer.Option(help="Operator import without a signature check.")
+    ] = False,
+    process: Annotated[
+        bool, typer.Option(help="Process now (always on SQLite; else leave it to workers).")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Store a batch file of a source register (signature checked), then process it."""
+    body = path.read_bytes()
+    signature_path = signature or Path(f"{path}.jws")
+    jws = signature_path.read_text().strip() if signature_path.exists() else None
+    ring = None if trusted else load_configured_key_ring()
+    with open_engine(database_url) as engine:
+        try:
+            with unit_of_work(engine) as session:
+                batch = receive_batch(
+                    session,
+                    source=source,
+                    body=body,
+                    signature=jws,
+                    ring=ring,
+                    now=_utc_now(),
+                    transport="file",
+                )
+                batch_id = batch.id
+        except BatchRejected as rejected:
+            console.print(f"[red]batch rejected ({rejected.reason}):[/] {rejected.detail}")
+            raise typer.Exit(1) from None
+        if process or engine.dialect.name == "sqlite":
+            _processor(engine).process_pending(batch_id=batch_id)
+        with unit_of_work(engine) as session:
+            _echo(_report_json(batch_report(session, batch_id)))
+
+
+def _report_json(report: BatchReport) -> dict[str, Any]:
+    return {
+        "batch_id": str(report.batch_id),
+        "source": report.source,
+        "status": report.status,
+        "records": report.records,
+        "counts": report.counts,
+    }
+
+
+@app.command("work")
+def work_command(
+    once: Annotated[bool, typer.Option(help="Drain the queue and stop.")] = False,
+    poll_seconds: Annotated[float, typer.Option(min=0.1, help="Idle wait.")] = 1.0,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Process pending records (PostgreSQL: run several; each claims rows with SKIP LOCKED)."""
+    with open_engine(database_url) as engine:
+        processor = _processor(engine)
+        while True:
+            done = processor.process_pending(limit=1000)
+            if done:
+                console.print(f"processed {done} records")
+            elif once:
+                return
+            else:
+                time.sleep(poll_seconds)
+
+
+@app.command("batch")
+def batch_command(batch_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
+    """A batch's status and counts."""
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        _echo(_report_json(batch_report(session, batch_id)))
+
+
+def _audit(session: Any, person_id: uuid.UUID | None, fields: tuple[str, ...]) -> None:
+    event = AuditEvent(
+        action="exchange:quarantine:read" if person_id is None else "person:match:review",
+        outcome="allowed",
+        actor=operator(),
+        role="operator",
+        office_code=None,
+        purpose="operator-cli",
+        person_id=person_id,
+        fields=fields,
+        request_id=None,
+    )
+    record_event(session, event, now=_utc_now())
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    limit: int = 100,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Quarantined records (one JSON line each) with reason and raw content."""
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        _audit(session, None, ("quarantine",))
+        for record in quarantined(session, source=source, limit=limit):
+            _echo(
+                {
+                    "batch_id": str(record.batch_id),
+                    "position": record.position,
+                    "source": record.source,
+                    "source_record_id": record.source_record_id,
+                    "reason": record.reason,
+                    "raw": raw_json(record),
+                }
+            )
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    batch_id: uuid.UUID,
+    position: int,
+    corrected: Annotated[
+        Path | None, typer.Option(exists=True, help="File with the corrected JSON record.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Correct a quarantined record (or replay it as it is) and process it again."""
+    text = corrected.read_text(encoding="utf-8").strip() if corrected else None
+    with open_engine(database_url) as engine:
+        processor = _processor(engine)
+        with unit_of_work(engine) as session:
+            record = correct_record(session, batch_id=batch_id, position=position, corrected=text)
+            processor.process_record(session, record)
+            _echo({"state": record.state, "reason": record.reason})
+
+
+@review_app.command("list")
+def review_list(limit: int = 100, database_url: DatabaseUrl = None) -> None:
+    """Open identity reviews (ids and best scores; no personal data)."""
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        for review in open_reviews(session, limit=limit):
+            best = review.candidates[0]["score"] if review.candidates else None
+            _echo({"review_id": str(review.id), "best_score": best})
+
+
+@review_app.command("show")
+def review_show(review_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
+    """The record's subject and each candidate side by side, with scores and field levels."""
+    from oberih.exchange.views import review_detail
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        review = get_review(session, review_id)
+        detail = review_detail(session, review)
+        for candidate in review.candidates:
+            _audit(session, uuid.UUID(candidate["person_id"]), ("identity",))
+        _echo(detail.model_dump(mode="json"))
+
+
+@review_app.command("link")
+def review_link(
+    review_id: uuid.UUID, person_id: uuid.UUID, database_url: DatabaseUrl = None
+) -> None:
+    """The record is about this person: apply it to them."""
+    _decide(review_id, person_id, database_url)
+
+
+@review_app.command("reject")
+def review_reject(review_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
+    """The record is about none of the candidates."""
+    _decide(review_id, None, database_url)
+
+
+def _decide(review_id: uuid.UUID, person_id: uuid.UUID | None, database_url: str | None) -> None:
+    with open_engine(database_url) as engine:
+        processor = _processor(engine)
+        with unit_of_work(engine) as session:
+            record = decide_review(
+                processor, session, review_id=review_id, person_id=person_id, actor=operator()
+            )
+            _echo({"state": record.state, "person_id": record.person_id})

@@ -1,0 +1,67 @@
+"""``oberih import`` and ``oberih exchange ...`` on both engines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from oberih.cli import app
+from oberih.db.engine import make_session_factory
+from tests.integration.exchange.helpers import RNOKPP, lines, message, register_person
+
+
+def test_a_signed_file_is_imported_and_its_quarantine_replayed(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with make_session_factory(engine)() as session, session.begin():
+        register_person(session)
+    runner = CliRunner()
+    keys_file, private_key = tmp_path / "keys.json", tmp_path / "civil.pem"
+    monkeypatch.setenv("OBERIH_EXCHANGE_KEYS_FILE", str(keys_file))
+    made = runner.invoke(
+        app,
+        ["exchange", "keygen", "civil_status", "--kid", "cs-1",
+         "--private-key", str(private_key), "--keys-file", str(keys_file)],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(
+        lines(
+            message("d-1", "death", {"date_of_death": "2026-10-20"}, rnokpp=RNOKPP),
+            message("d-2", "death", {"date_of_death": "soon"}, rnokpp=RNOKPP),
+        )
+    )
+    unsigned = runner.invoke(
+        app, ["import", "civil_status", str(feed), "--database-url", database_url]
+    )
+    assert unsigned.exit_code == 1 and "signature-missing" in unsigned.output
+    signed = runner.invoke(
+        app, ["exchange", "sign", str(feed), "--private-key", str(private_key), "--kid", "cs-1"]
+    )
+    assert signed.exit_code == 0, signed.output
+    imported = runner.invoke(
+        app, ["import", "civil_status", str(feed), "--process", "--database-url", database_url]
+    )
+    assert imported.exit_code == 0, imported.output
+    report = json.loads(imported.output.strip().splitlines()[-1])
+    assert report["counts"]["applied"] == 1 and report["counts"]["quarantined"] == 1
+
+    listed = runner.invoke(app, ["exchange", "quarantine", "list", "--database-url", database_url])
+    [entry] = [json.loads(line) for line in listed.output.strip().splitlines()]
+    assert entry["reason"].startswith("invalid")
+    corrected = tmp_path / "fixed.json"
+    corrected.write_text(
+        json.dumps(message("d-2", "death", {"date_of_death": "2026-10-20"}, rnokpp=RNOKPP))
+    )
+    replayed = runner.invoke(
+        app,
+        ["exchange", "quarantine", "replay", entry["batch_id"], str(entry["position"]),
+         "--corrected", str(corrected), "--database-url", database_url],
+    )  # fmt: skip
+    assert replayed.exit_code == 0, replayed.output
+    # The same death under another record id: the fact is new, the state the same.
+    assert json.loads(replayed.output)["state"] == "applied"
