@@ -74,3 +74,15 @@ def rules_command(
             persons=persons, database_url=configured_url(database_url), seed=seed, workers=workers
         )
     )
+
+
+@app.command("match")
+def match_command(
+    seed: Seed = 1,
+    persons: Persons = 2_000,
+    database_url: BenchUrl = None,
+) -> None:
+    """Identity resolution over generated feeds with faults, against the ground truth."""
+    from oberih.exchange.bench import run_match_benchmark
+
+    _print(run_match_benchmark(persons=persons, seed=seed, database_url=database_url))

@@ -285,3 +285,35 @@ def _decide(review_id: uuid.UUID, person_id: uuid.UUID | None, database_url: str
                 processor, session, review_id=review_id, person_id=person_id, actor=operator()
             )
             _echo({"state": record.state, "person_id": record.person_id})
+
+
+@app.command("feeds")
+def feeds_command(
+    out: Annotated[Path, typer.Option(help="Directory to write the feeds into.")],
+    persons: Annotated[int, typer.Option(min=1, help="Population size.")] = 1_000,
+    seed: Annotated[int, typer.Option(help="Seed of the population and the faults.")] = 1,
+) -> None:
+    """Generate a population and the feeds its source registers would send, with faults:
+    OUT/register.jsonl (the persons already registered, for ``oberih load``), one
+    OUT/<source>.jsonl per source and OUT/truth.jsonl (the person each message is about)."""
+    from oberih.exchange.bench import REFERENCE_DATE
+    from oberih.exchange.feeds import generate_feed
+    from oberih.population import generate_population, write_jsonl
+
+    out.mkdir(parents=True, exist_ok=True)
+    population = list(
+        generate_population(persons=persons, seed=seed, reference_date=REFERENCE_DATE)
+    )
+    feed = generate_feed(population, seed=seed)
+    registered = (p for p in population if p.person_id not in feed.held_out)
+    write_jsonl(registered, out / "register.jsonl")
+    files: dict[str, Any] = {}
+    with (out / "truth.jsonl").open("w", encoding="utf-8") as truth:
+        for record in feed.records:
+            if record.source not in files:
+                files[record.source] = (out / f"{record.source}.jsonl").open("w", encoding="utf-8")
+            files[record.source].write(record.line + "\n")
+            truth.write(json.dumps(record.truth_json(), ensure_ascii=False) + "\n")
+    for handle in files.values():
+        handle.close()
+    console.print(f"{len(feed.records)} messages from {len(files)} sources in {out}")

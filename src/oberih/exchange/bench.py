@@ -1,0 +1,185 @@
+"""``oberih bench match``: the full intake over generated feeds, links compared with the truth.
+
+A population is generated with seed S; all but the held-out persons are bulk-loaded as the
+register; the feeds (``feeds.generate_feed``) are sent as one batch per source and day, each
+processed by the same ``Processor`` the service runs. Then every record's identity decision is
+compared with the ground truth:
+
+- ``precision``: automatic links (identifier or score) to the right person / all automatic links;
+- ``recall``: right automatic links / records about a person the register knows by then;
+- ``review_share``: records sent to review / records needing probabilistic resolution (no
+  identifier that the register knows);
+- ``new_persons``: births that created a person, and how many created a duplicate;
+- per fault: how records with each fault ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from oberih.db.engine import make_engine, make_session_factory
+from oberih.db.migrate import upgrade
+from oberih.exchange.feeds import FaultRates, Feed, FeedRecord, generate_feed
+from oberih.exchange.models import ExchangeRecord, LinkDecision
+from oberih.exchange.services import Processor, receive_batch
+from oberih.persons.bulk import load_people
+from oberih.population import generate_population
+
+REFERENCE_DATE = dt.date(2026, 1, 1)
+
+
+@dataclass
+class _Outcome:
+    record: FeedRecord
+    state: str
+    person_id: uuid.UUID | None
+    decision: str | None  # link | review | no_link | new_person
+    method: str | None
+
+
+def run_match_benchmark(
+    *,
+    persons: int,
+    seed: int,
+    database_url: str | None = None,
+    rates: FaultRates | None = None,
+) -> dict[str, Any]:
+    population = list(
+        generate_population(persons=persons, seed=seed, reference_date=REFERENCE_DATE)
+    )
+    feed = generate_feed(population, seed=seed, rates=rates)
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(database_url or f"sqlite:///{Path(scratch) / 'match.db'}")
+        try:
+            upgrade(engine)
+            load_people(engine, [p for p in population if p.person_id not in feed.held_out])
+            started = time.perf_counter()
+            outcomes = _run_intake(engine, feed)
+            seconds = time.perf_counter() - started
+        finally:
+            engine.dispose()
+    result = evaluate(outcomes, feed)
+    result.update(
+        persons=persons,
+        seed=seed,
+        records=len(feed.records),
+        seconds=round(seconds, 2),
+        records_per_s=round(len(feed.records) / seconds, 1) if seconds else None,
+    )
+    return result
+
+
+def _run_intake(engine: Engine, feed: Feed) -> list[_Outcome]:
+    sessions = make_session_factory(engine)
+    processor = Processor(sessions=sessions, clock=lambda: dt.datetime.now(dt.UTC), recompute=False)
+    sent: dict[tuple[uuid.UUID, int], FeedRecord] = {}
+    for (_day, source), records in _batches(feed.records):
+        body = "".join(record.line + "\n" for record in records).encode("utf-8")
+        with sessions() as session, session.begin():
+            batch = receive_batch(
+                session,
+                source=source,
+                body=body,
+                signature=None,
+                ring=None,
+                now=dt.datetime.now(dt.UTC),
+                transport="file",
+            )
+            batch_id = batch.id
+        for position, record in enumerate(records, 1):
+            sent[(batch_id, position)] = record
+        processor.process_pending(batch_id=batch_id)
+    return _outcomes(engine, sent)
+
+
+def _batches(records: list[FeedRecord]) -> list[tuple[tuple[dt.date, str], list[FeedRecord]]]:
+    grouped: dict[tuple[dt.date, str], list[FeedRecord]] = defaultdict(list)
+    for record in records:
+        grouped[(record.day, record.source)].append(record)
+    return list(grouped.items())  # insertion order is feed order (day, births first, source)
+
+
+def _outcomes(engine: Engine, sent: dict[tuple[uuid.UUID, int], FeedRecord]) -> list[_Outcome]:
+    with make_session_factory(engine)() as session:
+        decisions = {
+            (row.batch_id, row.position): (row.outcome, row.method)
+            for row in session.scalars(select(LinkDecision).order_by(LinkDecision.id))
+            if row.actor.startswith("system:")
+        }
+        outcomes = []
+        for row in session.scalars(select(ExchangeRecord)):
+            key = (row.batch_id, row.position)
+            decision, method = decisions.get(key, (None, None))
+            outcomes.append(_Outcome(sent[key], row.state, row.person_id, decision, method))
+    # Feed order: a held-out person is known from the record after their birth on.
+    order = {id(record): index for index, record in enumerate(sent.values())}
+    outcomes.sort(key=lambda o: order[id(o.record)])
+    return outcomes
+
+
+def evaluate(outcomes: list[_Outcome], feed: Feed) -> dict[str, Any]:
+    created: dict[uuid.UUID, uuid.UUID] = {}  # register id -> truth, for persons made by births
+    created_for: Counter[uuid.UUID] = Counter()
+    links = correct = known = reviews = needing = no_links = 0
+    per_fault: dict[str, Counter[str]] = defaultdict(Counter)
+    copies: Counter[str] = Counter()
+    for outcome in outcomes:
+        record = outcome.record
+        if record.faults and record.faults[0] in ("duplicate_copy", "conflicting_copy"):
+            copies[f"{record.faults[0]}:{outcome.state}"] += 1
+            continue
+        if outcome.decision == "new_person" and outcome.person_id is not None:
+            created[outcome.person_id] = record.truth
+            created_for[record.truth] += 1
+        truth_known = record.truth not in feed.held_out or created_for[record.truth] > 0
+        label = _label(outcome, record, created)
+        for fault in record.faults or ("none",):
+            per_fault[fault][label] += 1
+        if "malformed" in record.faults or record.creates_person:
+            continue
+        if truth_known:
+            known += 1
+        if outcome.decision == "link":
+            links += 1
+            correct += label == "right_link"
+        if outcome.method == "probabilistic":
+            needing += 1
+            reviews += outcome.decision == "review"
+            no_links += outcome.decision == "no_link"
+    duplicates_made = sum(count - 1 for count in created_for.values() if count > 1)
+    return {
+        "precision": round(correct / links, 5) if links else None,
+        "recall": round(correct / known, 5) if known else None,
+        "review_share": round(reviews / needing, 5) if needing else 0.0,
+        "automatic_links": links,
+        "wrong_links": links - correct,
+        "records_about_known_persons": known,
+        "needing_resolution": needing,
+        "reviews": reviews,
+        "unmatched": no_links,
+        "new_persons": len(created),
+        "duplicate_persons": duplicates_made,
+        "held_out_persons": len(feed.held_out),
+        "copies": dict(copies),
+        "per_fault": {fault: dict(counts) for fault, counts in sorted(per_fault.items())},
+    }
+
+
+def _label(outcome: _Outcome, record: FeedRecord, created: dict[uuid.UUID, uuid.UUID]) -> str:
+    if outcome.state == "quarantined" and outcome.decision is None:
+        return "quarantined"
+    if outcome.decision in ("link", "new_person") and outcome.person_id is not None:
+        truth = created.get(outcome.person_id, outcome.person_id)
+        if outcome.decision == "new_person":
+            return "new_person"
+        return "right_link" if truth == record.truth else "wrong_link"
+    return outcome.decision or outcome.state
