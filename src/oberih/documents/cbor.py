@@ -126,16 +126,101 @@ class _Scanner:
             raise MalformedDocumentError("stray CBOR break or invalid indefinite length")
 
 
-def check_well_formed(data: bytes, limits: CborLimits) -> None:
-    """Raise ``MalformedDocumentError`` unless ``data`` is exactly one well-formed CBOR item."""
-    _Scanner(data, limits).scan()
+def check_well_formed(data: bytes, limits: CborLimits) -> bool:
+    """Raise ``MalformedDocumentError`` unless ``data`` is exactly one well-formed CBOR item.
+
+    Returns whether the item contains a tag (only then can cbor2 hand back immutable
+    containers that ``thaw`` must replace)."""
+    tagged = _scan_definite(data, limits)
+    if tagged is None:  # an indefinite-length item: the general scanner handles those
+        _Scanner(data, limits).scan()
+        return True
+    return tagged
+
+
+def _scan_definite(data: bytes, limits: CborLimits) -> bool | None:
+    """The same checks as ``_Scanner`` in one loop over definite-length items, with a stack of
+    the items still due in each open container instead of recursion: scanning costs a few
+    microseconds per document instead of tens. Returns ``None`` at the first indefinite-length
+    item (left to ``_Scanner``), else whether a tag was seen."""
+    end = len(data)
+    max_items, max_depth, allowed_tags = limits.max_items, limits.max_depth, limits.allowed_tags
+    pos = items = 0
+    depth = due = 1
+    tagged = False
+    open_containers: list[int] = []
+    while True:
+        if due == 0:
+            if not open_containers:
+                break
+            due = open_containers.pop()
+            depth -= 1
+            continue
+        due -= 1
+        items += 1
+        if items > max_items:
+            raise MalformedDocumentError("too many CBOR data items")
+        if depth > max_depth:
+            raise MalformedDocumentError("CBOR nesting too deep")
+        if pos >= end:
+            raise MalformedDocumentError("CBOR item runs past the end of its input")
+        initial = data[pos]
+        pos += 1
+        major, info = initial >> 5, initial & 0x1F
+        if info < 24:
+            argument = info
+        elif info <= 27:
+            size = 1 << (info - 24)
+            if size > end - pos:
+                raise MalformedDocumentError("CBOR item runs past the end of its input")
+            argument = int.from_bytes(data[pos : pos + size], "big")
+            pos += size
+        elif info == _INDEFINITE:
+            return None
+        else:
+            raise MalformedDocumentError("reserved CBOR additional information")
+        if major == 2 or major == 3:
+            if argument > end - pos:
+                raise MalformedDocumentError("CBOR item runs past the end of its input")
+            pos += argument
+        elif major == 4 or major == 5:
+            children = argument * 2 if major == 5 else argument
+            # Every child takes at least one byte: a larger count is a lie.
+            if children > end - pos:
+                raise MalformedDocumentError("CBOR container longer than its input")
+            if children:
+                open_containers.append(due)
+                due = children
+                depth += 1
+        elif major == 6:
+            if argument not in allowed_tags:
+                raise MalformedDocumentError(f"CBOR tag {argument} not allowed here")
+            tagged = True
+            open_containers.append(due)
+            due = 1
+            depth += 1
+        elif major == 7 and info == 24 and argument < 32:
+            raise MalformedDocumentError("non-canonical two-byte simple value")
+    if pos != end:
+        raise MalformedDocumentError("trailing bytes after the CBOR item")
+    return tagged
 
 
 def loads_strict(data: bytes, limits: CborLimits) -> Any:
     """Decode one CBOR item from untrusted bytes within ``limits`` (see the module doc)."""
-    check_well_formed(data, limits)
+    return _loads_checked(data, limits)[0]
+
+
+def loads_plain(data: bytes, limits: CborLimits) -> Any:
+    """``loads_strict`` with plain dicts and lists throughout (``thaw``, when needed)."""
+    value, tagged = _loads_checked(data, limits)
+    return thaw(value) if tagged else value
+
+
+def _loads_checked(data: bytes, limits: CborLimits) -> tuple[Any, bool]:
+    tagged = check_well_formed(data, limits)
     try:
-        return cbor2.loads(data, max_depth=limits.max_depth, allow_duplicate_keys=False)
+        return cbor2.loads(data, max_depth=limits.max_depth, allow_duplicate_keys=False), tagged
     except (cbor2.CBORDecodeError, ValueError, OverflowError) as exc:
         # ValueError/OverflowError: semantic decoding of an allowed tag (a bad date string).
         raise MalformedDocumentError(f"CBOR decoding failed: {exc}") from None

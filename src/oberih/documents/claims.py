@@ -53,7 +53,7 @@ from pydantic import (
     model_validator,
 )
 
-from oberih.documents.cbor import CborLimits, loads_strict, thaw
+from oberih.documents.cbor import CborLimits, loads_plain
 from oberih.documents.errors import MalformedDocumentError
 
 CWT_ISS = 1
@@ -239,7 +239,7 @@ def parse_envelope(cwt: Mapping[Any, Any]) -> CwtEnvelope:
 
 def decode_cwt(payload: bytes) -> dict[Any, Any]:
     """Decode the (already signature-checked) COSE payload into a plain claims map."""
-    cwt = thaw(loads_strict(payload, PAYLOAD_LIMITS))
+    cwt = loads_plain(payload, PAYLOAD_LIMITS)
     if not isinstance(cwt, dict):
         raise MalformedDocumentError("CWT claims are not a map")
     # RFC 8392 §3: claim keys are integers or text. Python would let 4.0 or True stand for 4

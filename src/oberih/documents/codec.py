@@ -21,14 +21,13 @@ from oberih.documents.cbor import dumps_deterministic
 from oberih.documents.claims import RegistrationDocumentClaims, claims_to_cwt
 from oberih.documents.cose import PrivateKey, encode_sign1
 from oberih.documents.errors import MalformedDocumentError, SignerError, UnsupportedDocumentError
-from oberih.documents.qr import make_qr
+from oberih.documents.qr import ensure_fits
 from oberih.documents.trust import kid_for_certificate
 
 # QR version 40-L holds 4296 alphanumeric characters; nothing longer came from a QR code.
 MAX_CODE_LENGTH = 4296
 # Cap on inflated bytes: a real document is < 1 KiB, so 64 KiB leaves room and stops bombs.
 MAX_DECOMPRESSED_SIZE = 64 * 1024
-_BASE45_ALPHABET = frozenset(base45.BASE45_CHARSET)
 _CONTEXT = re.compile(r"^([A-Z]{2}[0-9]):")
 
 
@@ -64,14 +63,57 @@ def base45_encode(data: bytes) -> str:
     return str(base45.b45encode(data).decode("ascii"))
 
 
+def _base45_table() -> bytes:
+    table = bytearray(b"\xff" * 256)
+    for value, char in enumerate(base45.BASE45_CHARSET.encode("ascii")):
+        table[char] = value
+    return bytes(table)
+
+
+_BASE45_VALUES = _base45_table()  # byte -> its base45 value, 0xFF outside the alphabet
+
+
 def base45_decode(text: str) -> bytes:
-    """Strict RFC 9285 decoding: only the 45 characters, no trailing newline tolerated."""
-    if not set(text) <= _BASE45_ALPHABET:
-        raise MalformedDocumentError("character outside the base45 alphabet")
+    """Strict RFC 9285 decoding: only the 45 characters, no trailing newline tolerated.
+
+    Why not ``base45.b45decode``: a scanner decodes hundreds of characters per code, and a
+    loop per triple in Python cost as much as a third of the signature check. Here every step
+    runs in C: each triple (c, d, e) -> c + 45 d + 2025 e is computed for all triples at once
+    in 32-bit lanes of three big integers (the largest, 91124, cannot carry into the next lane),
+    and a value above 65535 (invalid, RFC 9285 §4) shows as a non-zero second byte of its lane.
+    """
     try:
-        return bytes(base45.b45decode(text))
-    except ValueError:
-        raise MalformedDocumentError("invalid base45 text") from None
+        values = text.encode("ascii").translate(_BASE45_VALUES)
+    except UnicodeEncodeError:
+        raise MalformedDocumentError("character outside the base45 alphabet") from None
+    if b"\xff" in values:
+        raise MalformedDocumentError("character outside the base45 alphabet")
+    triples, rest = divmod(len(values), 3)
+    if rest == 1:
+        raise MalformedDocumentError("invalid base45 text")
+    end = triples * 3
+    total = sum(
+        weight * int.from_bytes(_lanes(values[offset:end:3], triples), "big")
+        for offset, weight in ((0, 1), (1, 45), (2, 2025))
+    )
+    packed = total.to_bytes(triples * 4, "big")
+    if packed[1::4].count(0) != triples:
+        raise MalformedDocumentError("invalid base45 text")
+    decoded = bytearray(triples * 2 + rest // 2)
+    decoded[0 : triples * 2 : 2] = packed[2::4]
+    decoded[1 : triples * 2 : 2] = packed[3::4]
+    if rest == 2:
+        last = values[end] + 45 * values[end + 1]
+        if last > 0xFF:
+            raise MalformedDocumentError("invalid base45 text")
+        decoded[-1] = last
+    return bytes(decoded)
+
+
+def _lanes(digits: bytes, count: int) -> bytearray:
+    lanes = bytearray(count * 4)
+    lanes[3::4] = digits
+    return lanes
 
 
 def compress(data: bytes) -> bytes:
@@ -131,5 +173,5 @@ def issue(
     payload = dumps_deterministic(claims_to_cwt(claims))
     cose_bytes = encode_sign1(payload, key=signer_key, kid=kid_for_certificate(signer_cert_der))
     code = encode_code(DocumentContext.registration, cose_bytes)
-    make_qr(code)
+    ensure_fits(code)
     return code

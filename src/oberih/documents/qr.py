@@ -17,6 +17,18 @@ from oberih.documents.errors import DocumentTooLargeError
 
 MAX_QR_VERSION = 20
 ERROR_CORRECTION = "q"
+# Characters one alphanumeric segment holds in a version-20 symbol at level Q (ISO/IEC 18004
+# Table 7; tests check it against segno). Issuing checks the length against it instead of
+# building the symbol, which takes milliseconds.
+MAX_ALPHANUMERIC_CHARS = 702
+
+
+def ensure_fits(code: str) -> None:
+    """Raise ``DocumentTooLargeError`` unless ``code`` fits a QR symbol of ``MAX_QR_VERSION``."""
+    if len(code) > MAX_ALPHANUMERIC_CHARS:
+        raise DocumentTooLargeError(
+            f"code of {len(code)} characters needs a QR version above {MAX_QR_VERSION}"
+        )
 
 
 def make_qr(code: str) -> segno.QRCode:

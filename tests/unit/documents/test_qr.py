@@ -1,7 +1,7 @@
 import pytest
 
 from oberih.documents import DocumentTooLargeError, issue, qr_png, qr_svg, qr_version
-from oberih.documents.qr import MAX_QR_VERSION, make_qr
+from oberih.documents.qr import MAX_ALPHANUMERIC_CHARS, MAX_QR_VERSION, ensure_fits, make_qr
 from tests.unit.documents.factories import Signer, make_claims, make_long_claims, make_signer
 
 SIGNER = make_signer()
@@ -47,3 +47,13 @@ def test_issue_refuses_a_document_too_large_for_the_qr() -> None:
     # A 2048-bit RSA signature alone is 256 bytes: with long claims it cannot fit.
     with pytest.raises(DocumentTooLargeError):
         _code(long=True, signer=RSA_SIGNER)
+
+
+def test_the_length_limit_is_exactly_version_20_at_level_q() -> None:
+    longest = "MR1:" + "A" * (MAX_ALPHANUMERIC_CHARS - 4)
+    assert make_qr(longest).version == MAX_QR_VERSION
+    ensure_fits(longest)
+    with pytest.raises(DocumentTooLargeError):
+        ensure_fits(longest + "A")
+    with pytest.raises(DocumentTooLargeError):
+        make_qr(longest + "A")
