@@ -1,7 +1,18 @@
+from collections.abc import Callable
+from typing import Any
+
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from oberih.documents.cbor import CborLimits, check_well_formed, loads_strict
+from oberih.documents.cbor import (
+    CborLimits,
+    _scan_definite,
+    _Scanner,
+    check_well_formed,
+    loads_strict,
+)
 from oberih.documents.errors import MalformedDocumentError
 
 LIMITS = CborLimits(max_depth=8, max_items=64, allowed_tags=frozenset({18}))
@@ -59,3 +70,55 @@ def test_rejects_duplicate_map_keys() -> None:
 def test_rejects_invalid_utf8_text() -> None:
     with pytest.raises(MalformedDocumentError):
         loads_strict(bytes.fromhex("62c328"), LIMITS)
+
+
+# The one-loop scanner for definite-length items must accept and refuse exactly what the
+# general recursive scanner does (it hands indefinite-length input over to it).
+_LIMITS = CborLimits(max_depth=5, max_items=40, allowed_tags=frozenset({1, 18}))
+_cbor_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.binary(max_size=8) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.integers(-3, 3), children, max_size=4)
+        | st.builds(lambda value: cbor2.CBORTag(18, value), children)
+    ),
+    max_leaves=30,
+)
+
+
+def _outcome(scan: Callable[[], object]) -> object:
+    try:
+        return scan()
+    except MalformedDocumentError as exc:
+        return str(exc)
+
+
+def _same_verdict(data: bytes) -> None:
+    general = _outcome(lambda: _Scanner(data, _LIMITS).scan())
+    fast = _outcome(lambda: _scan_definite(data, _LIMITS))
+    if fast is None:  # indefinite length: left to the general scanner
+        return
+    assert (general is None) == isinstance(fast, bool), (data.hex(), general, fast)
+    if isinstance(fast, str):
+        assert fast == general
+
+
+@given(_cbor_values)
+@settings(max_examples=300, deadline=None)
+def test_fast_scanner_agrees_on_encoded_values(value: Any) -> None:
+    _same_verdict(cbor2.dumps(value))
+
+
+@given(st.binary(max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_fast_scanner_agrees_on_arbitrary_bytes(data: bytes) -> None:
+    _same_verdict(data)
+
+
+@given(_cbor_values, st.data())
+@settings(max_examples=300, deadline=None)
+def test_fast_scanner_agrees_on_damaged_encodings(value: Any, data: st.DataObject) -> None:
+    encoded = bytearray(cbor2.dumps(value))
+    index = data.draw(st.integers(0, len(encoded) - 1))
+    encoded[index] = data.draw(st.integers(0, 255))
+    _same_verdict(bytes(encoded[: data.draw(st.integers(0, len(encoded)))]))
