@@ -195,6 +195,8 @@ CATEGORY_CODES: dict[str, int] = {
     RegistrationCategory.excluded: 5,
 }
 DEFERRAL_KIND_CODES: dict[str, int] = {"deferral": 1, "reservation": 2}
+_CLAIM_NAMES = {key: name for name, key in CLAIM_KEYS.items()}
+_DEFERRAL_NAMES = {key: name for name, key in DEFERRAL_KEYS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,11 +269,13 @@ def _keyed(fields: Mapping[str, Any], keys: Mapping[str, int]) -> dict[int, Any]
     return {keys[name]: value for name, value in fields.items()}
 
 
-def _named(body: Mapping[Any, Any], keys: Mapping[str, int], what: str) -> dict[str, Any]:
-    names = {key: name for name, key in keys.items()}
-    if _not_int(body) or not set(body) <= names.keys():  # refuses "issuer", 2.0, True
-        raise MalformedDocumentError(f"unknown key in the {what}")
-    return {names[key]: value for key, value in body.items()}
+def _named(body: Mapping[Any, Any], names: Mapping[int, str], what: str) -> dict[str, Any]:
+    named = {}
+    for key, value in body.items():
+        if type(key) is not int or key not in names:  # refuses "issuer", 2.0, True
+            raise MalformedDocumentError(f"unknown key in the {what}")
+        named[names[key]] = value
+    return named
 
 
 def _decoded_code(value: Any, codes: Mapping[str, int], what: str) -> str:
@@ -305,26 +309,29 @@ def claims_to_cwt(claims: RegistrationDocumentClaims) -> dict[int, Any]:
 
 
 def _claim_fields(body: Mapping[Any, Any]) -> dict[str, Any]:
-    fields = _named(body, CLAIM_KEYS, "registration document claims")
+    fields = _named(body, _CLAIM_NAMES, "registration document claims")
     if "document_id" in fields:
         fields["document_id"] = _decoded_uuid(fields["document_id"])
     if "category" in fields:
         fields["category"] = _decoded_code(fields["category"], CATEGORY_CODES, "category")
     deferral = fields.get("deferral")
     if isinstance(deferral, Mapping):
-        deferral = _named(deferral, DEFERRAL_KEYS, "deferral claims")
+        deferral = _named(deferral, _DEFERRAL_NAMES, "deferral claims")
         if "kind" in deferral:
             deferral["kind"] = _decoded_code(deferral["kind"], DEFERRAL_KIND_CODES, "deferral")
         fields["deferral"] = deferral
     return fields
 
 
-def claims_from_cwt(cwt: Mapping[Any, Any]) -> RegistrationDocumentClaims:
-    """Validate a decoded claims map into ``RegistrationDocumentClaims``.
+def claims_from_cwt(
+    cwt: Mapping[Any, Any], envelope: CwtEnvelope | None = None
+) -> RegistrationDocumentClaims:
+    """Validate a decoded claims map into ``RegistrationDocumentClaims`` (``envelope``: its
+    ``parse_envelope``, when the caller has it already).
 
     Raises ``MalformedDocumentError`` naming the failing fields only (values are personal data).
     """
-    envelope = parse_envelope(cwt)
+    envelope = envelope or parse_envelope(cwt)
     body = _versioned_claim(cwt, REGISTRATION_DOCUMENT_CLAIM, REGISTRATION_DOCUMENT_V1)
     fields = _claim_fields(body)
     try:

@@ -138,7 +138,7 @@ def _read_content(payload: bytes, context: DocumentContext) -> _Content:
         cwt = decode_cwt(payload)
         envelope = parse_envelope(cwt)
         if context is DocumentContext.registration:
-            claims = claims_from_cwt(cwt)
+            claims = claims_from_cwt(cwt, envelope)
             return _Content(envelope, claims, None, revocation_hash(claims.document_id))
         dcc = dcc_from_cwt(cwt)
         return _Content(envelope, None, dcc, _dcc_revocation_hash(dcc))
