@@ -81,27 +81,17 @@ def match_command(
     seed: Seed = 1,
     persons: Persons = 2_000,
     database_url: BenchUrl = None,
+    febrl: Annotated[
+        bool, typer.Option("--febrl", help="FEBRL4 instead: ours vs recordlinkage and Splink.")
+    ] = False,
 ) -> None:
-    """Identity resolution over generated feeds with faults, against the ground truth."""
+    """Identity resolution over generated feeds with faults, against the ground truth; or,
+    with --febrl, on the FEBRL4 benchmark beside recordlinkage and Splink."""
+    if febrl:
+        from oberih.exchange.febrl import run_febrl_benchmark
+
+        _print(run_febrl_benchmark())
+        return
     from oberih.exchange.bench import run_match_benchmark
 
     _print(run_match_benchmark(persons=persons, seed=seed, database_url=database_url))
-
-
-@app.command("doc")
-def doc_command(
-    documents: Annotated[int, typer.Option(min=10, help="Distinct documents.")] = 500,
-    seconds: Annotated[float, typer.Option(min=0.3, help="Measured seconds per figure.")] = 3.0,
-) -> None:
-    """Documents issued and verified offline per second on one core, vs bare ES256 verify."""
-    import tempfile
-    from pathlib import Path
-
-    from oberih.documents.bench import run_document_benchmark
-
-    with tempfile.TemporaryDirectory() as directory:
-        _print(
-            run_document_benchmark(
-                documents=documents, seconds=seconds, directory=Path(directory) / "keys"
-            )
-        )

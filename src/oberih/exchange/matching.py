@@ -113,7 +113,9 @@ def name_level(record: str, stored: str) -> str:
     stored_cyrillic, stored_latin = _keys(stored)
     if record_cyrillic and record_cyrillic == stored_cyrillic:
         return "exact"
-    if not record_cyrillic and not stored_cyrillic and record_latin == stored_latin:
+    if not record_cyrillic and record_latin == stored_latin:
+        # A Latin name equal to the KMU-55 form of the stored one (a passport for travel
+        # abroad): the same agreement as in Cyrillic.
         return "exact"
     if record_latin == stored_latin or record_latin in _latin_forms(stored):
         return "transliteration"

@@ -37,7 +37,7 @@ Outcome = Literal["link", "review", "no_link"]
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    link: float = 30.0  # log2 likelihood ratio: automatic link from here
+    link: float = 28.0  # log2 likelihood ratio: automatic link from here
     review: float = 14.0  # an officer decides from here
     margin: float = 6.0  # the best must beat the runner-up by this much to link automatically
 
