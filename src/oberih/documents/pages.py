@@ -7,6 +7,8 @@ every automatic revocation), so it reveals nothing beyond the code itself and pu
 it is not audited (no caller identity). The authenticated ``POST /api/v1/documents/verify``
 additionally checks the live register and is audited.
 
+Anonymous use is rate-limited per client address (2 a second, bursts of 30).
+
 Photos: the request body limit of the service is 1 MiB, so the page's small script scales a
 phone photo down in the browser before sending it; without JavaScript, smaller pictures work.
 """
@@ -19,7 +21,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from oberih.api.dependencies import DbSession, Now
+from oberih.api.dependencies import Context, DbSession, Now
+from oberih.api.ratelimit import TokenBucketLimiter, enforce
 from oberih.documents.errors import MalformedDocumentError
 from oberih.documents.render import card_lines, full_name
 from oberih.documents.scan import MAX_IMAGE_BYTES, code_from_image
@@ -84,12 +87,19 @@ async def _code(code: str, photo: UploadFile | None) -> str:
 @router.post("/verify", response_class=HTMLResponse)
 async def verify_submitted(
     request: Request,
+    context: Context,
     session: DbSession,
     now: Now,
     keyring: Keys,
     code: Annotated[str, Form(max_length=4400)] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
+    # Anonymous and decoding photos: a per-address budget keeps it from being used as a
+    # free image-decoding service (a checkpoint behind one address still gets 2 a second).
+    limiter = context.services.setdefault(
+        "verify_page_limiter", TokenBucketLimiter(per_second=2, burst=30)
+    )
+    enforce(limiter, request, "verify-page")
     try:
         text = await _code(code, photo)
     except MalformedDocumentError:

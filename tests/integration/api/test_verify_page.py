@@ -127,3 +127,8 @@ def test_the_page_in_a_phone_browser(
             page.screenshot(path="/tmp/oberih-verify-invalid.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_anonymous_checks_are_rate_limited_per_address(world: World) -> None:
+    statuses = [world.client.post("/verify", data={"code": "MR1:X"}).status_code for _ in range(40)]
+    assert statuses[0] == 200 and statuses[-1] == 429
