@@ -186,7 +186,7 @@ class Processor:
         done = 0
         while limit is None or done < limit:
             with self.sessions() as session, session.begin():
-                record = _claim(session, batch_id)
+                record = claim_pending(session, batch_id)
                 if record is None:
                     return done
                 self.process_record(session, record)
@@ -313,7 +313,7 @@ class _Quarantine(Exception):
         super().__init__(reason)
 
 
-def _claim(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecord | None:
+def claim_pending(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecord | None:
     query = select(ExchangeRecord).where(ExchangeRecord.state == RecordState.pending)
     if batch_id is not None:
         query = query.where(ExchangeRecord.batch_id == batch_id)

@@ -1,0 +1,61 @@
+"""The record queue: concurrent workers never take the same record (PostgreSQL, SKIP LOCKED),
+and a worker that dies mid-record leaves it pending for the next."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+
+from oberih.db.engine import make_engine, make_session_factory
+from oberih.exchange.models import ExchangeRecord
+from oberih.exchange.services import Processor, batch_report, claim_pending, receive_batch
+from tests.integration.exchange.helpers import NOW, RNOKPP, lines, message, register_person
+
+
+def _batch(engine: Engine, count: int):  # type: ignore[no-untyped-def]
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        register_person(session)
+        body = lines(
+            *(
+                message(f"x-{n}", "exit", {"crossed_on": f"2026-10-{n:02d}"}, rnokpp=RNOKPP)
+                for n in range(1, count + 1)
+            )
+        )
+        batch = receive_batch(
+            session, source="border", body=body, signature=None, ring=None, now=NOW
+        )
+        return batch.id
+
+
+@pytest.mark.postgres
+def test_two_workers_claim_different_records(postgres_database_url: str) -> None:
+    engine = make_engine(postgres_database_url)
+    try:
+        batch_id = _batch(engine, 3)
+        sessions = make_session_factory(engine)
+        with sessions() as first, first.begin(), sessions() as second, second.begin():
+            one = claim_pending(first, batch_id)
+            other = claim_pending(second, batch_id)
+            assert one is not None and other is not None
+            assert one.position != other.position
+    finally:
+        engine.dispose()
+
+
+def test_a_crash_inside_a_record_leaves_it_pending(engine: Engine) -> None:
+    batch_id = _batch(engine, 2)
+    sessions = make_session_factory(engine)
+    processor = Processor(sessions=sessions, clock=lambda: NOW)
+    with pytest.raises(RuntimeError), sessions() as session, session.begin():
+        record = claim_pending(session, batch_id)
+        assert record is not None
+        processor.process_record(session, record)
+        raise RuntimeError("the worker dies before its commit")
+    with sessions() as session:
+        assert batch_report(session, batch_id).counts["pending"] == 2
+    assert processor.process_pending() == 2
+    with sessions() as session:
+        report = batch_report(session, batch_id)
+        assert report.counts["applied"] == 2
+        assert all(r.state == "applied" for r in session.scalars(select(ExchangeRecord)))
