@@ -14,9 +14,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from oberih.auth.principals import Principal, Role
+from oberih.db.engine import make_session_factory
 from oberih.documents import InMemoryTrustStore, Reason, issue, verify
 from oberih.documents.codec import decode_code, encode_code
 from oberih.documents.signed_lists import read_revocation_list, read_trust_list, trust_store_of
+from oberih.persons.facts import FactKind
+from oberih.persons.services import append_facts
+from tests.factories import new_fact
 from tests.integration.api.conftest import (
     NOW,
     OFFICER_KYIV,
@@ -227,3 +231,29 @@ def test_online_verification_needs_the_verifier_permission(world: World) -> None
         headers=world.headers(citizen(world.kyiv_person)),
     )
     assert response.status_code == 403
+
+
+def test_a_change_made_without_the_hook_is_caught_online_and_published(world: World) -> None:
+    """A writer of facts that forgot revoke_stale_documents: online verification still sees
+    that the claims no longer hold, and revokes the document for offline verifiers too."""
+    document = _issue_own(world, world.kyiv_person)
+    with make_session_factory(world.engine)() as session:
+        append_facts(
+            session,
+            person_id=world.kyiv_person,
+            facts=[
+                new_fact(
+                    FactKind.military_registration,
+                    {"category": "liable", "office_code": "TCC-UA80-01", "rank": "сержант"},
+                    source="register",
+                    valid_from=NOW.date(),
+                )
+            ],
+            now=NOW,
+        )
+        session.commit()
+    trust, revoked = _offline_lists(world)
+    assert verify(document["code"], trust=trust, revoked=revoked, at=NOW).reason is Reason.ok
+    assert _verify_online(world, document["code"])["reason"] == "revoked"
+    trust, revoked = _offline_lists(world)
+    assert verify(document["code"], trust=trust, revoked=revoked, at=NOW).reason is Reason.revoked
