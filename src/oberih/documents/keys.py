@@ -28,7 +28,7 @@ import json
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -295,9 +295,20 @@ class Keyring:
     signers: tuple[SignerEntry, ...]
     passphrase: SecretStr | None = None
     check_permissions: bool = True
+    # Loaded once: decrypting a key (scrypt with a passphrase) and parsing certificates on
+    # every request would cost more than the signing itself.
+    _signers_loaded: dict[bytes, DocumentSigner] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _trust_stores: list[InMemoryTrustStore] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     def trust_store(self) -> InMemoryTrustStore:
-        return trust_store_of(self.published())
+        """The signers of this keyring as a verifier trusts them (do not modify it)."""
+        if not self._trust_stores:
+            self._trust_stores.append(trust_store_of(self.published()))
+        return self._trust_stores[0]
 
     def published(self) -> list[PublishedSigner]:
         return [
@@ -328,10 +339,21 @@ class Keyring:
         return self.load_signer(max(usable, key=lambda s: s.created_at))
 
     def load_signer(self, entry: SignerEntry) -> DocumentSigner:
-        path = self.directory / SIGNERS_DIR / f"{entry.kid.hex()}.key.pem"
-        if self.check_permissions:
-            require_private(path)
-        return DocumentSigner(_read_key(path, self.passphrase), entry.certificate_der)
+        loaded = self._signers_loaded.get(entry.kid)
+        if loaded is None:
+            path = self.directory / SIGNERS_DIR / f"{entry.kid.hex()}.key.pem"
+            if self.check_permissions:
+                require_private(path)
+            loaded = DocumentSigner(_read_key(path, self.passphrase), entry.certificate_der)
+            self._signers_loaded[entry.kid] = loaded
+        return loaded
+
+    def check_key_files(self) -> None:
+        """Every private key file present is the owner's only (raises ``DocumentKeyError``)."""
+        keys = [self.directory / ROOT_KEY_FILE, *(self.directory / SIGNERS_DIR).glob("*.key.pem")]
+        for path in keys:
+            if path.exists():
+                require_private(path)
 
 
 def _signer_entry(record: Any, directory: Path) -> SignerEntry:
@@ -455,11 +477,17 @@ def load_document_keys(
     directory = keys_directory(settings, documents)
     if settings.is_development and not (directory / KEYRING_FILE).exists():
         init_keyring(directory, now=now, passphrase=documents.keys_passphrase)
-    return load_keyring(
+    keyring = load_keyring(
         directory,
         passphrase=documents.keys_passphrase,
         check_permissions=not settings.is_development,
     )
+    if not settings.is_development:
+        # At start, not at the first citizen's request: loose files, a wrong passphrase or
+        # no signer able to sign today stop the service.
+        keyring.check_key_files()
+        keyring.signer_for(issued_at=now, expires_at=now + dt.timedelta(seconds=1))
+    return keyring
 
 
 def signers_table(keyring: Keyring, *, at: dt.datetime) -> Sequence[dict[str, Any]]:

@@ -121,12 +121,15 @@ def test_outside_development_missing_or_loose_keys_are_refused(tmp_path: Path) -
     with pytest.raises(DocumentKeyError, match="no document keys"):
         load_document_keys(production, DocumentSettings(keys_dir=tmp_path / "none"), now=T0)
     keyring = init_keyring(tmp_path / "keys", now=T0)
+    settings = DocumentSettings(keys_dir=tmp_path / "keys")
+    assert load_document_keys(production, settings, now=T0).signers == keyring.signers
     key_file = next((tmp_path / "keys" / SIGNERS_DIR).glob("*.key.pem"))
     os.chmod(key_file, 0o644)
-    loaded = load_document_keys(production, DocumentSettings(keys_dir=tmp_path / "keys"), now=T0)
     with pytest.raises(DocumentKeyError, match="group or others"):
-        loaded.signer_for(issued_at=T0 + DAY, expires_at=T0 + 9 * DAY)
-    assert keyring.signers
+        load_document_keys(production, settings, now=T0)  # at start, not at the first issue
+    os.chmod(key_file, 0o600)
+    with pytest.raises(DocumentKeyError, match="rotate"):  # no signer can sign in 2040
+        load_document_keys(production, settings, now=T0.replace(year=2040))
 
 
 def test_development_creates_its_keys_on_first_start(tmp_path: Path) -> None:
