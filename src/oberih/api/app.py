@@ -29,6 +29,7 @@ from oberih.audit.services import CheckpointPolicy
 from oberih.audit.signing import AuditSettings, load_audit_signer
 from oberih.audit.tasks import run_checkpoints
 from oberih.auth.dependencies import build_auth_services, install_auth
+from oberih.changes import views as changes_views
 from oberih.config import Settings, load_settings
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import current_revision, head_revision
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(documents_views.public_router)
     app.include_router(documents_pages.router)
     app.include_router(exchange_views.router, responses=problem_responses(401, 403, 404, 409, 422))
+    app.include_router(changes_views.router, responses=authenticated)
     install_problem_schema(app)
     return app
 

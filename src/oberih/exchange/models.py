@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oberih.changes import models as _changes  # noqa: F401  (outbox hook on facts)
 from oberih.db.base import Base, JsonDocument
 
 

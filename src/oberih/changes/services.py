@@ -1,0 +1,69 @@
+"""Reading the change feed after a cursor, within the caller's jurisdiction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.orm import Session
+
+from oberih.auth.jurisdiction import Scope, apply_scope
+from oberih.changes.models import ChangeEvent
+from oberih.persons.models import PersonStateRow
+
+START = "0-0"
+
+
+class InvalidCursor(ValueError):
+    def __init__(self) -> None:
+        super().__init__("a cursor is two numbers joined by '-', as returned in next_cursor")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    cursor: str
+    person_id: uuid.UUID
+    kind: str
+    source: str
+    recorded_at: dt.datetime
+
+
+def parse_cursor(cursor: str | None) -> tuple[int, int]:
+    txid, _, event_id = (cursor or START).partition("-")
+    if not (txid.isdigit() and event_id.isdigit()):
+        raise InvalidCursor()
+    return int(txid), int(event_id)
+
+
+def changes_after(
+    session: Session, *, cursor: str | None, scope: Scope, limit: int = 100
+) -> tuple[list[Change], str]:
+    """Changes after ``cursor`` in commit order, and the cursor to resume from."""
+    position = parse_cursor(cursor)
+    query = (
+        select(ChangeEvent)
+        .join(PersonStateRow, PersonStateRow.person_id == ChangeEvent.person_id)
+        .where(tuple_(ChangeEvent.txid, ChangeEvent.id) > tuple_(*position))
+        .order_by(ChangeEvent.txid, ChangeEvent.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Only transactions older than every running one: nothing can commit behind them.
+        query = query.where(
+            ChangeEvent.txid < text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        )
+    rows = list(session.scalars(apply_scope(query, scope)))
+    changes = [
+        Change(
+            cursor=f"{row.txid}-{row.id}",
+            person_id=row.person_id,
+            kind=row.kind,
+            source=row.source,
+            recorded_at=row.recorded_at,
+        )
+        for row in rows
+    ]
+    next_cursor = changes[-1].cursor if changes else f"{position[0]}-{position[1]}"
+    return changes, next_cursor
