@@ -114,3 +114,15 @@ def doc_command(
                 documents=documents, seconds=seconds, directory=Path(directory) / "keys"
             )
         )
+
+
+@app.command("ingest")
+def ingest_command(
+    records: Annotated[int, typer.Option(min=10, help="Feed records to push through.")] = 2_000,
+    database_url: BenchUrl = None,
+    seed: Seed = 1,
+) -> None:
+    """Signed feeds through the whole intake path vs a bare insert of as many rows."""
+    from oberih.exchange.bench import run_ingest_benchmark
+
+    _print(run_ingest_benchmark(records=records, seed=seed, database_url=database_url))

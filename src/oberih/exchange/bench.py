@@ -183,3 +183,92 @@ def _label(outcome: _Outcome, record: FeedRecord, created: dict[uuid.UUID, uuid.
             return "new_person"
         return "right_link" if truth == record.truth else "wrong_link"
     return outcome.decision or outcome.state
+
+
+# --- oberih bench ingest ----------------------------------------------------------------------
+
+
+def run_ingest_benchmark(*, records: int, seed: int, database_url: str | None) -> dict[str, Any]:
+    """Signed feeds through the whole path (verify, validate, resolve, append, project,
+    recompute determinations, audit) vs a bare insert of the same facts (COPY on PostgreSQL)."""
+    from oberih.exchange.signing import KeyRing, key_entry, registered_key, sign_batch
+
+    persons = max(records // 3, 10)
+    population = list(
+        generate_population(persons=persons, seed=seed, reference_date=REFERENCE_DATE)
+    )
+    feed = generate_feed(population, seed=seed, rates=FaultRates())
+    feed.records = feed.records[:records]
+    keys = {source: _key() for source in {r.source for r in feed.records}}
+    ring = KeyRing()
+    for source, key in keys.items():
+        ring.register(registered_key(key_entry(source=source, kid=f"{source}-1", private_key=key)))
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(database_url or f"sqlite:///{Path(scratch) / 'ingest.db'}")
+        try:
+            upgrade(engine)
+            load_people(engine, [p for p in population if p.person_id not in feed.held_out])
+            sessions = make_session_factory(engine)
+            processor = Processor(sessions=sessions, clock=lambda: dt.datetime.now(dt.UTC))
+            started = time.perf_counter()
+            for (_day, source), batch in _batches(feed.records):
+                body = "".join(record.line + "\n" for record in batch).encode("utf-8")
+                signature = sign_batch(body, private_key=keys[source], kid=f"{source}-1")
+                with sessions() as session, session.begin():
+                    stored = receive_batch(
+                        session,
+                        source=source,
+                        body=body,
+                        signature=signature,
+                        ring=ring,
+                        now=dt.datetime.now(dt.UTC),
+                    )
+                    batch_id = stored.id
+                processor.process_pending(batch_id=batch_id)
+            seconds = time.perf_counter() - started
+            baseline = _bare_insert_seconds(engine, len(feed.records))
+        finally:
+            engine.dispose()
+    return {
+        "records": len(feed.records),
+        "engine": "postgresql" if database_url and "postgres" in database_url else "sqlite",
+        "seconds": round(seconds, 2),
+        "records_per_s": round(len(feed.records) / seconds, 1),
+        "baseline_rows_per_s": round(len(feed.records) / baseline, 1),
+    }
+
+
+def _key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.generate()
+
+
+def _bare_insert_seconds(engine: Engine, rows: int) -> float:
+    """The same number of fact rows into a bare table: COPY on PostgreSQL, executemany on
+    SQLite (its fastest bulk path)."""
+    from sqlalchemy import text
+
+    payload = '{"date_of_death": "2026-10-20"}'
+    values = [
+        (str(uuid.uuid4()), str(uuid.uuid4()), "death", payload, "2026-11-01T00:00:00+00:00")
+        for _ in range(rows)
+    ]
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS bench_bare_fact"))
+        connection.execute(
+            text(
+                "CREATE TABLE bench_bare_fact (id TEXT, person_id TEXT, kind TEXT, "
+                "payload TEXT, recorded_at TEXT)"
+            )
+        )
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            cursor = connection.connection.cursor()
+            with cursor.copy("COPY bench_bare_fact FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            connection.exec_driver_sql("INSERT INTO bench_bare_fact VALUES (?, ?, ?, ?, ?)", values)
+    return time.perf_counter() - started
