@@ -26,6 +26,7 @@ app.command("rebuild")(persons.rebuild_command)
 app.command("generate")(population_cli.generate)
 app.command("load")(population.load_command)
 app.command("import")(exchange_cli.import_command)
+app.command("dedup")(exchange_cli.dedup_command)
 app.command("demo")(demo.demo_command)
 
 

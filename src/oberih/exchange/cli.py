@@ -317,3 +317,13 @@ def feeds_command(
     for handle in files.values():
         handle.close()
     console.print(f"{len(feed.records)} messages from {len(files)} sources in {out}")
+
+
+def dedup_command(database_url: DatabaseUrl = None) -> None:
+    """Find probable duplicate persons in the register and queue them for review."""
+    from oberih.exchange.dedup import find_duplicates
+    from oberih.exchange.resolution import Resolver
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        report = find_duplicates(session, resolver=Resolver(), now=_utc_now())
+        _echo({"persons": report.persons, "queued": report.queued})

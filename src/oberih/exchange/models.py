@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -128,3 +129,22 @@ class MatchReview(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(160))
     person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class DuplicateCandidate(Base):
+    """Two persons of the register that may be one (``oberih dedup``), for an officer to judge.
+    Merging is not done here: a confirmed pair waits for the merge operation."""
+
+    __tablename__ = "exchange_duplicate_candidate"
+    __table_args__ = (
+        UniqueConstraint("person_id", "other_person_id"),
+        Index("ix_exchange_duplicate_candidate_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the smaller id of the pair
+    other_person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    score: Mapped[float] = mapped_column(Float)
+    fields: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    status: Mapped[str] = mapped_column(String(16))  # open|confirmed|rejected
+    found_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

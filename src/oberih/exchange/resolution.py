@@ -244,6 +244,10 @@ class Resolver:
             return Resolution("review", "probabilistic", best_id, best.total, fields, top)
         return Resolution("no_link", "probabilistic", None, best.total, fields, top)
 
+    def candidates(self, session: Session, profile: Profile) -> list[tuple[uuid.UUID, Profile]]:
+        """Stored persons that may be ``profile`` (blocking only, unscored)."""
+        return self._candidates(session, profile, set())
+
     def _candidates(
         self, session: Session, profile: Profile, forced: set[uuid.UUID]
     ) -> list[tuple[uuid.UUID, Profile]]:
