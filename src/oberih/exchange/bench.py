@@ -82,6 +82,7 @@ def _run_intake(engine: Engine, feed: Feed) -> list[_Outcome]:
     sessions = make_session_factory(engine)
     processor = Processor(sessions=sessions, clock=lambda: dt.datetime.now(dt.UTC), recompute=False)
     sent: dict[tuple[uuid.UUID, int], FeedRecord] = {}
+    resent: list[FeedRecord] = []
     for (_day, source), records in _batches(feed.records):
         body = "".join(record.line + "\n" for record in records).encode("utf-8")
         with sessions() as session, session.begin():
@@ -96,9 +97,13 @@ def _run_intake(engine: Engine, feed: Feed) -> list[_Outcome]:
             )
             batch_id = batch.id
         for position, record in enumerate(records, 1):
-            sent[(batch_id, position)] = record
+            if (batch_id, position) in sent:  # the same bytes again: the stored batch answers
+                resent.append(record)
+            else:
+                sent[(batch_id, position)] = record
         processor.process_pending(batch_id=batch_id)
-    return _outcomes(engine, sent)
+    outcomes = _outcomes(engine, sent)
+    return outcomes + [_Outcome(record, "duplicate", None, None, None) for record in resent]
 
 
 def _batches(records: list[FeedRecord]) -> list[tuple[tuple[dt.date, str], list[FeedRecord]]]:
