@@ -41,6 +41,8 @@ BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("surname", "suburb"),
     ("given_name", "date_of_birth"),
     ("street_number", "address_1"),
+    ("street_number", "postcode"),
+    ("surname", "street_number"),
 )
 
 
