@@ -3,6 +3,7 @@ and in a real browser (Debian chromium driven by Playwright) on a phone-sized sc
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from PIL import Image, ImageFilter
 
 from oberih.api.app import create_app
 from oberih.documents import qr_png
@@ -64,6 +66,18 @@ def test_a_photo_of_the_qr_is_read(world: World) -> None:
         "/verify", files={"photo": ("qr.png", b"not an image", "image/png")}
     )
     assert 'data-reason="malformed"' in not_a_picture.text
+
+
+def _phone_photo(code: str, directory: Path) -> Path:
+    """A 3000 x 2400 JPEG of the QR on a grainy background, about 1.4 MB."""
+    qr = Image.open(io.BytesIO(qr_png(code, scale=12))).convert("RGB")
+    grain = Image.effect_noise((3000, 2400), 25).convert("RGB").filter(ImageFilter.GaussianBlur(1))
+    photo = Image.blend(grain, Image.new("RGB", grain.size, (200, 190, 180)), 0.5)
+    photo.paste(qr, (900, 500))
+    path = directory / "photo.jpg"
+    photo.save(path, "JPEG", quality=95)
+    assert path.stat().st_size > 1 << 20
+    return path
 
 
 def _free_port() -> int:
@@ -125,6 +139,12 @@ def test_the_page_in_a_phone_browser(
             page.wait_for_selector(".verdict")
             assert page.get_attribute(".verdict", "data-reason") != "ok"
             page.screenshot(path="/tmp/oberih-verify-invalid.png", full_page=True)
+            # A phone photo above the 1 MiB body limit: the page scales it down first.
+            page.goto(f"{served}/verify")
+            page.set_input_files("#photo", str(_phone_photo(code, tmp_path)))
+            page.click("button[type=submit]")
+            page.wait_for_selector(".verdict")
+            assert page.get_attribute(".verdict", "data-reason") == "ok"
         finally:
             browser.close()
 
