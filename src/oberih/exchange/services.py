@@ -314,11 +314,19 @@ class _Quarantine(Exception):
 
 
 def claim_pending(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecord | None:
-    query = select(ExchangeRecord).where(ExchangeRecord.state == RecordState.pending)
+    """The oldest pending record (batches in arrival order, lines in order), locked for this
+    transaction; rows another worker holds are skipped, not waited for."""
+    query = (
+        select(ExchangeRecord)
+        .join(ExchangeBatch, ExchangeBatch.id == ExchangeRecord.batch_id)
+        .where(ExchangeRecord.state == RecordState.pending)
+    )
     if batch_id is not None:
         query = query.where(ExchangeRecord.batch_id == batch_id)
-    query = query.order_by(ExchangeRecord.batch_id, ExchangeRecord.position).limit(1)
-    return session.scalar(query.with_for_update(skip_locked=True))
+    query = query.order_by(
+        ExchangeBatch.received_at, ExchangeRecord.batch_id, ExchangeRecord.position
+    ).limit(1)
+    return session.scalar(query.with_for_update(skip_locked=True, of=ExchangeRecord))
 
 
 def _parse(record: ExchangeRecord) -> Message:

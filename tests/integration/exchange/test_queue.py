@@ -59,3 +59,25 @@ def test_a_crash_inside_a_record_leaves_it_pending(engine: Engine) -> None:
         report = batch_report(session, batch_id)
         assert report.counts["applied"] == 2
         assert all(r.state == "applied" for r in session.scalars(select(ExchangeRecord)))
+
+
+def test_batches_are_processed_in_arrival_order(engine: Engine) -> None:
+    import datetime as dt
+
+    sessions = make_session_factory(engine)
+    arrivals = {}
+    for minutes in (30, 10, 20):
+        body = lines(message(f"x-{minutes}", "exit", {"crossed_on": "2026-10-01"}))
+        with sessions() as session, session.begin():
+            batch = receive_batch(
+                session,
+                source="border",
+                body=body,
+                signature=None,
+                ring=None,
+                now=NOW + dt.timedelta(minutes=minutes),
+            )
+            arrivals[batch.id] = minutes
+    with sessions() as session, session.begin():
+        record = claim_pending(session, None)
+        assert record is not None and arrivals[record.batch_id] == 10
