@@ -44,6 +44,9 @@ ECDSA_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # immutable; built once, not per verification
+# map(2), key 1, -7 (0x26), key 4, byte string of 8 (0x48)
+_OUR_PROTECTED_PREFIX = bytes([0xA2, 0x01, 0x26, 0x04, 0x48])
 _ENVELOPE_LIMITS = CborLimits(max_depth=6, max_items=64, allowed_tags=frozenset({18, 61}))
 _HEADER_LIMITS = CborLimits(max_depth=4, max_items=64)
 
@@ -90,6 +93,10 @@ def sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
 def _decode_protected(protected_bytes: bytes) -> Mapping[Any, Any]:
     if protected_bytes == b"":  # RFC 9052 §3: no protected header parameters
         return {}
+    # The header we issue, {1: -7, 4: h'<8-byte kid>'}, recognised by its exact encoding:
+    # the same map cbor2 would build, without scanning and decoding 13 bytes each time.
+    if len(protected_bytes) == 13 and protected_bytes[:5] == _OUR_PROTECTED_PREFIX:
+        return {HEADER_ALG: ALG_ES256, HEADER_KID: protected_bytes[5:]}
     protected = loads_strict(protected_bytes, _HEADER_LIMITS)
     if not isinstance(protected, Mapping):
         raise MalformedDocumentError("COSE protected header is not a map")
@@ -139,7 +146,7 @@ def _verify_es256(key: PublicKey, signature: bytes, signed: bytes) -> bool:
     r = int.from_bytes(signature[:size], "big")
     s = int.from_bytes(signature[size:], "big")
     try:
-        key.verify(encode_dss_signature(r, s), signed, ec.ECDSA(hashes.SHA256()))
+        key.verify(encode_dss_signature(r, s), signed, _ECDSA_SHA256)
     except InvalidSignature:
         return False
     return True
