@@ -13,7 +13,7 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -119,9 +119,23 @@ def _status(report: BatchReport) -> BatchStatus:
     )
 
 
-@router.post("/{source}/batches", status_code=202, summary="Submit a signed batch (JSON Lines)")
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "JSON Lines: one message per line (see oberih exchange schema SOURCE)",
+        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post(
+    "/{source}/batches",
+    status_code=202,
+    summary="Submit a signed batch (JSON Lines)",
+    openapi_extra=BATCH_BODY,
+)
 async def submit_batch(
-    source: str,
+    source: Annotated[str, Path(max_length=32)],
     request: Request,
     context: Context,
     granted: Annotated[Access, Depends(access(Permission.exchange_submit))],
@@ -176,10 +190,10 @@ def list_quarantine(
     session: DbSession,
     granted: Annotated[Access, Depends(access(Permission.exchange_quarantine_read))],
     now: Now,
-    source: str | None = None,
-    limit: int = 100,
+    source: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[RecordView]:
-    records = quarantined(session, source=source, limit=min(max(limit, 1), 1000))
+    records = quarantined(session, source=source, limit=limit)
     record_event(session, granted.event(person_id=None, fields=("quarantine",)), now=now)
     return [_quarantined(record) for record in records]
 
@@ -205,7 +219,7 @@ def _quarantined(record: ExchangeRecord) -> RecordView:
 )
 def replay_record(
     batch_id: uuid.UUID,
-    position: int,
+    position: Annotated[int, Path(ge=1, le=2**31 - 1)],
     correction: Correction,
     context: Context,
     granted: Annotated[

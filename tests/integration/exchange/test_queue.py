@@ -3,6 +3,8 @@ and a worker that dies mid-record leaves it pending for the next."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine, select
 
@@ -62,8 +64,6 @@ def test_a_crash_inside_a_record_leaves_it_pending(engine: Engine) -> None:
 
 
 def test_batches_are_processed_in_arrival_order(engine: Engine) -> None:
-    import datetime as dt
-
     sessions = make_session_factory(engine)
     arrivals = {}
     for minutes in (30, 10, 20):
