@@ -110,7 +110,9 @@ def sign_command(
 
 def import_command(
     source: SourceArgument,
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines (or .csv) file.")
+    ],
     signature: Annotated[
         Path | None, typer.Option(help="Detached JWS (default: FILE.jws).")
     ] = None,
@@ -138,6 +140,7 @@ def import_command(
                     ring=ring,
                     now=_utc_now(),
                     transport="file",
+                    batch_format="csv" if path.suffix.lower() == ".csv" else "jsonl",
                 )
                 batch_id = batch.id
         except BatchRejected as rejected:

@@ -14,6 +14,7 @@ Exceptions: ``BatchRejected`` (from ``signing``) when the batch as a whole is re
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -40,6 +41,7 @@ from oberih.exchange.models import (
 )
 from oberih.exchange.resolution import Resolution, Resolver
 from oberih.exchange.signing import BatchRejected, KeyRing, verify_batch
+from oberih.exchange.tabular import InvalidCsv, csv_records
 from oberih.persons.facts import InvalidFact, NewFact
 from oberih.persons.models import FactRow
 from oberih.persons.services import (
@@ -88,8 +90,10 @@ def receive_batch(
     ring: KeyRing | None,
     now: dt.datetime,
     transport: str = "http",
+    batch_format: str = "jsonl",
 ) -> ExchangeBatch:
-    """Verify and store a batch of JSON Lines; the same bytes re-sent return the stored batch.
+    """Verify and store a batch of JSON Lines (or CSV, ``batch_format="csv"``); the same bytes
+    re-sent return the stored batch.
 
     ``ring=None`` is an operator's trusted file import (no signature check), only from the CLI.
     """
@@ -103,7 +107,7 @@ def receive_batch(
     )
     if existing is not None:
         return existing
-    lines = _lines(body)
+    lines = _lines(body, batch_format)
     if len(lines) > MAX_RECORDS_PER_BATCH:
         raise BatchRejected("too-large", f"a batch holds at most {MAX_RECORDS_PER_BATCH} records")
     batch = ExchangeBatch(
@@ -122,12 +126,19 @@ def receive_batch(
     return batch
 
 
-def _lines(body: bytes) -> list[tuple[int, str]]:
+def _lines(body: bytes, batch_format: str) -> list[tuple[int, str]]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BatchRejected("not-utf8", "a batch is UTF-8 JSON Lines") from None
-    return [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+        raise BatchRejected("not-utf8", "a batch is UTF-8 text") from None
+    if batch_format == "csv":
+        try:
+            return csv_records(text)
+        except (InvalidCsv, csv.Error) as exc:
+            raise BatchRejected("invalid-csv", str(exc)) from None
+    # Only "\n" ends a record (JSON Lines): names may hold other Unicode line separators.
+    lines = (line.rstrip("\r") for line in text.split("\n"))
+    return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
 def _record(batch: ExchangeBatch, position: int, line: str) -> ExchangeRecord:

@@ -123,7 +123,10 @@ BATCH_BODY = {
     "requestBody": {
         "required": True,
         "description": "JSON Lines: one message per line (see oberih exchange schema SOURCE)",
-        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
     }
 }
 
@@ -157,6 +160,7 @@ async def submit_batch(
                 signature=signature,
                 ring=key_ring_of(context),
                 now=now,
+                batch_format="csv" if _is_csv(request) else "jsonl",
             )
             batch_id, records = batch.id, batch.record_count
     except BatchRejected as rejected:
@@ -169,6 +173,10 @@ async def submit_batch(
     return BatchAccepted(
         batch_id=batch_id, status_url=f"/api/v1/exchange/batches/{batch_id}", records=records
     )
+
+
+def _is_csv(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip() == "text/csv"
 
 
 @router.get("/batches/{batch_id}", summary="A batch's processing status and counts")

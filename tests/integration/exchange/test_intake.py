@@ -198,3 +198,41 @@ def test_an_uncertain_match_waits_for_an_officer(engine: Engine) -> None:
     with sessions() as session:
         assert batch_report(session, batch_id).counts["applied"] == 1
         assert get_state(session, person_id).border_crossings
+
+
+def test_a_csv_batch_is_taken_row_by_row(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        register_person(session)
+    keys = SourceKeys("employer")
+    body = (
+        "source_record_id,recorded_at,message_type,subject.rnokpp,"
+        "payload.employer_code,payload.reserved_from\n"
+        f"e-1,2026-11-01T10:00:00Z,reservation,{RNOKPP},00000017,2026-01-01\n"
+        f"e-2,2026-11-01T10:00:00Z,reservation,{RNOKPP},bad,2026-01-01\n"
+    ).encode()
+    with sessions() as session, session.begin():
+        batch = receive_batch(
+            session,
+            source="employer",
+            body=body,
+            signature=keys.sign(body),
+            ring=keys.ring,
+            now=NOW,
+            batch_format="csv",
+        )
+        batch_id = batch.id
+    processor(engine).process_pending()
+    with sessions() as session:
+        counts = batch_report(session, batch_id).counts
+        assert counts["applied"] == 1 and counts["quarantined"] == 1
+
+
+def test_a_name_may_hold_a_unicode_line_separator(engine: Engine) -> None:
+    keys = SourceKeys("border")
+    body = lines(message("x-1", "exit", {"crossed_on": "2026-10-01"}, surname="Ко\u2028вал"))
+    with make_session_factory(engine)() as session, session.begin():
+        batch = receive_batch(
+            session, source="border", body=body, signature=keys.sign(body), ring=keys.ring, now=NOW
+        )
+        assert batch.record_count == 1
