@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
@@ -54,6 +56,8 @@ from oberih.persons.services import (
 from oberih.rules.services import refresh_person
 
 MAX_RECORDS_PER_BATCH = 100_000
+MAX_ATTEMPTS = 3
+logger = logging.getLogger("oberih.exchange")
 
 
 class BatchNotFound(LookupError):
@@ -189,6 +193,7 @@ class Processor:
     clock: Callable[[], dt.datetime]
     resolver: Resolver = field(default_factory=Resolver)
     recompute: bool = True  # refresh determinations after each applied record
+    _failures: dict[tuple[uuid.UUID, int], int] = field(default_factory=dict, repr=False)
 
     def process_pending(
         self, *, batch_id: uuid.UUID | None = None, limit: int | None = None
@@ -196,13 +201,38 @@ class Processor:
         """Process pending records until none is left (or ``limit``); return how many."""
         done = 0
         while limit is None or done < limit:
-            with self.sessions() as session, session.begin():
-                record = claim_pending(session, batch_id)
-                if record is None:
-                    return done
-                self.process_record(session, record)
+            key: tuple[uuid.UUID, int] | None = None
+            try:
+                with self.sessions() as session, session.begin():
+                    record = claim_pending(session, batch_id)
+                    if record is None:
+                        return done
+                    key = (record.batch_id, record.position)
+                    self.process_record(session, record)
+            except DBAPIError as error:
+                # A race with another worker (the same record id in two batches, an identifier
+                # registered meanwhile): the transaction is rolled back and the record is still
+                # pending; the retry sees the other worker's commit. A record that keeps failing
+                # is quarantined with the error rather than retried for ever.
+                if key is None:
+                    raise
+                self._failed(key, error)
+                continue
             done += 1
         return done
+
+    def _failed(self, key: tuple[uuid.UUID, int], error: DBAPIError) -> None:
+        failures = self._failures[key] = self._failures.get(key, 0) + 1
+        logger.warning("record %s/%s failed (%s)", key[0], key[1], type(error.orig).__name__)
+        if failures < MAX_ATTEMPTS:
+            return
+        with self.sessions() as session, session.begin():
+            record = get_record(session, *key)
+            detail = (
+                f"error: the database refused it {failures} times ({type(error.orig).__name__})"
+            )
+            _finish(record, RecordState.quarantined, detail)
+            record.processed_at = self.clock()
 
     def process_record(
         self, session: Session, record: ExchangeRecord, *, person_id: uuid.UUID | None = None

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.exchange.models import ExchangeRecord
@@ -81,3 +82,21 @@ def test_batches_are_processed_in_arrival_order(engine: Engine) -> None:
     with sessions() as session, session.begin():
         record = claim_pending(session, None)
         assert record is not None and arrivals[record.batch_id] == 10
+
+
+def test_a_record_the_database_keeps_refusing_is_quarantined(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_id = _batch(engine, 1)
+    processor = Processor(sessions=make_session_factory(engine), clock=lambda: NOW)
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(processor, "process_record", refused)
+    assert processor.process_pending() == 0
+    with make_session_factory(engine)() as session:
+        [record] = session.scalars(
+            select(ExchangeRecord).where(ExchangeRecord.batch_id == batch_id)
+        )
+        assert record.state == "quarantined" and (record.reason or "").startswith("error:")
