@@ -330,3 +330,31 @@ def dedup_command(database_url: DatabaseUrl = None) -> None:
     with open_engine(database_url) as engine, unit_of_work(engine) as session:
         report = find_duplicates(session, resolver=Resolver(), now=_utc_now())
         _echo({"persons": report.persons, "queued": report.queued})
+
+
+@app.command("merge")
+def merge_command(
+    survivor: uuid.UUID, absorbed: uuid.UUID, database_url: DatabaseUrl = None
+) -> None:
+    """Merge a person recorded twice into the survivor (every fact kept; can be undone)."""
+    from oberih.exchange.merge import merge_persons
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        merge = merge_persons(
+            session, survivor_id=survivor, absorbed_id=absorbed, actor=operator(), now=_utc_now()
+        )
+        _echo({"merge_id": str(merge.id), "copied_facts": len(merge.copies)})
+
+
+@app.command("unmerge")
+def unmerge_command(merge_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
+    """Undo a merge: the copies are retracted, the absorbed person's identifiers restored."""
+    from oberih.exchange.merge import undo_merge
+    from oberih.exchange.models import PersonMerge
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        merge = session.get(PersonMerge, merge_id)
+        if merge is None:
+            raise typer.BadParameter("no such merge")
+        undo_merge(session, merge=merge, actor=operator(), now=_utc_now())
+        _echo({"merge_id": str(merge_id), "undone": True})

@@ -148,3 +148,24 @@ class DuplicateCandidate(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     status: Mapped[str] = mapped_column(String(16))  # open|confirmed|rejected
     found_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PersonMerge(Base):
+    """One person's facts copied onto another (an officer's merge), and its undoing.
+
+    The journal stays append-only: a merge appends copies to the survivor and releases the
+    absorbed person's identifiers with new facts; undoing it retracts the copies and restores
+    the identifiers, again with new facts. ``copies`` maps each copy's id to its original's.
+    """
+
+    __tablename__ = "exchange_person_merge"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    survivor_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    absorbed_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    copies: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    released: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument)
+    merged_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    merged_by: Mapped[str] = mapped_column(String(160))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    undone_by: Mapped[str | None] = mapped_column(String(160))

@@ -1,0 +1,128 @@
+"""Merging two persons found to be one, and undoing the merge, without losing a fact.
+
+Merge: the absorbed person's active identifiers are released (invalidated by new facts on the
+absorbed person), then every fact of the absorbed person that still counts, except their
+identity, is copied onto the survivor (new facts of source "register", record id
+``merge:<merge id>:<original fact id>``; facts superseded or retracted are not copied, they
+remain in the absorbed journal), and the identifiers are copied active. The survivor's own identity stays; the absorbed identity remains in the absorbed
+person's journal as history. Undo: every copy is retracted on the survivor and the released
+identifiers are restored on the absorbed person. Both persons' journals keep everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy.orm import Session
+
+from oberih.exchange.models import PersonMerge
+from oberih.persons.facts import Fact, FactKind, NewFact
+from oberih.persons.services import append_facts, load_facts
+from oberih.persons.state import fold
+
+MERGE_BASIS = "Law 1951-VIII art. 7 (correction of register data: one person recorded twice)"
+
+
+class MergeNotAllowed(Exception):
+    pass
+
+
+def merge_persons(
+    session: Session,
+    *,
+    survivor_id: uuid.UUID,
+    absorbed_id: uuid.UUID,
+    actor: str,
+    now: dt.datetime,
+) -> PersonMerge:
+    if survivor_id == absorbed_id:
+        raise MergeNotAllowed("a person cannot be merged into themself")
+    merge_id = uuid.uuid4()
+    facts = load_facts(session, absorbed_id)
+    state = fold(absorbed_id, facts)
+    active = [entry.data for entry in state.identifiers if entry.data.get("status") == "active"]
+    release = [_identifier(merge_id, "release", data, "invalidated", actor) for data in active]
+    if release:
+        append_facts(session, person_id=absorbed_id, facts=release, now=now)
+    counted = _counted(facts)
+    copies = [_copy(merge_id, fact, actor) for fact in counted]
+    result = append_facts(session, person_id=survivor_id, facts=copies, now=now)
+    by_record = {fact.source_record_id: fact.id for fact in result.appended}
+    mapping = {
+        str(by_record[f"merge:{merge_id}:{fact.id}"]): str(fact.id)
+        for fact in counted
+        if f"merge:{merge_id}:{fact.id}" in by_record
+    }
+    merge = PersonMerge(
+        id=merge_id,
+        survivor_id=survivor_id,
+        absorbed_id=absorbed_id,
+        copies=mapping,
+        released=active,
+        merged_at=now,
+        merged_by=actor,
+    )
+    session.add(merge)
+    session.flush()
+    return merge
+
+
+def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.datetime) -> None:
+    if merge.undone_at is not None:
+        raise MergeNotAllowed("this merge is already undone")
+    retractions = [
+        NewFact(
+            kind=FactKind.retraction,
+            payload={"reason": f"merge {merge.id} undone"},
+            source="register",
+            source_record_id=f"unmerge:{merge.id}:{copy_id}",
+            legal_basis=MERGE_BASIS,
+            actor=actor,
+            supersedes_id=uuid.UUID(copy_id),
+        )
+        for copy_id in merge.copies
+    ]
+    if retractions:
+        append_facts(session, person_id=merge.survivor_id, facts=retractions, now=now)
+    restore = [_identifier(merge.id, "restore", data, "active", actor) for data in merge.released]
+    if restore:
+        append_facts(session, person_id=merge.absorbed_id, facts=restore, now=now)
+    merge.undone_at = now
+    merge.undone_by = actor
+
+
+def _counted(facts: list[Fact]) -> list[Fact]:
+    """Facts that count (not superseded, not retractions), oldest first, without identity."""
+    superseded = {fact.supersedes_id for fact in facts if fact.supersedes_id}
+    return [
+        fact
+        for fact in facts
+        if fact.id not in superseded and fact.kind not in (FactKind.retraction, FactKind.identity)
+    ]
+
+
+def _copy(merge_id: uuid.UUID, fact: Fact, actor: str) -> NewFact:
+    return NewFact(
+        kind=FactKind(fact.kind),
+        payload=fact.payload,
+        valid_from=fact.valid_from,
+        valid_to=fact.valid_to,
+        source="register",
+        source_record_id=f"merge:{merge_id}:{fact.id}",
+        legal_basis=MERGE_BASIS,
+        actor=actor,
+    )
+
+
+def _identifier(
+    merge_id: uuid.UUID, step: str, data: dict[str, object], status: str, actor: str
+) -> NewFact:
+    return NewFact(
+        kind=FactKind.identifier,
+        payload={**data, "status": status},
+        source="register",
+        source_record_id=f"{step}:{merge_id}:{data['identifier_kind']}:{data['value']}",
+        legal_basis=MERGE_BASIS,
+        actor=actor,
+    )
