@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from oberih.api.dependencies import Context, DbSession, Now
-from oberih.api.problems import ApiProblem
+from oberih.api.problems import ApiProblem, problem_responses
 from oberih.audit.services import record_event
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
@@ -149,6 +149,7 @@ def _issue(
     response_model=DocumentRead,
     status_code=status.HTTP_201_CREATED,
     summary="Issue the electronic registration document of a person in your area",
+    responses=problem_responses(404, 409, 503),
 )
 def issue_for_person(
     person_id: uuid.UUID,
@@ -167,6 +168,7 @@ def issue_for_person(
     response_model=DocumentRead,
     status_code=status.HTTP_201_CREATED,
     summary="Issue your own electronic registration document",
+    responses=problem_responses(409, 503),
 )
 def issue_own(
     session: DbSession, now: Now, granted: IssueAccess, keyring: Keys, documents: Documents
@@ -209,7 +211,11 @@ MEDIA_TYPES = {Output.png: "image/png", Output.svg: "image/svg+xml", Output.pdf:
     "/documents/{document_id}.{output}",
     response_class=Response,
     summary="The document as a QR image (PNG, SVG) or a printable card (PDF)",
-    responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
+    responses={
+        200: {"content": {media: {} for media in MEDIA_TYPES.values()}},
+        **problem_responses(404),
+        410: {**problem_responses(404)[404], "description": "The document was revoked"},
+    },
 )
 def render_document(
     document_id: uuid.UUID, output: Output, session: DbSession, now: Now, granted: IssueAccess
@@ -305,6 +311,7 @@ def root_certificate(keyring: Keys) -> Response:
 @public_router.get(
     "/revocations",
     summary="The signed revocation list (hashes of document ids by signer kid) since a version",
+    responses=problem_responses(503),
 )
 def revocations(
     session: DbSession,
