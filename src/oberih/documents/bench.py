@@ -50,15 +50,18 @@ def _claims(index: int) -> RegistrationDocumentClaims:
     )
 
 
-def _rate(run: Callable[[], int], seconds: float) -> float:
-    """Operations per second of ``run`` (which returns how many it did), repeated for at
-    least ``seconds``; the best of three slices, as timeit advises, to skip noise."""
-    best = 0.0
-    for _ in range(3):
-        done, started = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - started) < seconds / 3:
-            done += run()
-        best = max(best, done / elapsed)
+def _rates(runs: dict[str, Callable[[], int]], seconds: float, rounds: int = 5) -> dict[str, float]:
+    """Operations per second of each ``run`` (which returns how many it did): the best slice of
+    ``rounds``, the runs interleaved slice by slice so that a machine shared with other work
+    loads them alike and their ratio stays meaningful (timeit's advice: the best is the
+    figure, the rest is noise)."""
+    best = dict.fromkeys(runs, 0.0)
+    for _ in range(rounds):
+        for name, run in runs.items():
+            done, started = 0, time.perf_counter()
+            while (elapsed := time.perf_counter() - started) < seconds / rounds:
+                done += run()
+            best[name] = max(best[name], done / elapsed)
     return best
 
 
@@ -96,9 +99,8 @@ def run_document_benchmark(
             public_key.verify(signature, data, algorithm)
         return len(signed)
 
-    raw = _rate(raw_verify_all, seconds)
-    verify_rate = _rate(verify_all, seconds)
-    issue_rate = _rate(issue_all, seconds)
+    rates = _rates({"raw": raw_verify_all, "verify": verify_all, "issue": issue_all}, seconds)
+    raw, verify_rate, issue_rate = rates["raw"], rates["verify"], rates["issue"]
     return {
         "benchmark": "doc",
         "documents": documents,
