@@ -343,6 +343,7 @@ def merge_command(
         merge = merge_persons(
             session, survivor_id=survivor, absorbed_id=absorbed, actor=operator(), now=_utc_now()
         )
+        _after_merge(session, merge.survivor_id, merge.absorbed_id)
         _echo({"merge_id": str(merge.id), "copied_facts": len(merge.copies)})
 
 
@@ -357,4 +358,26 @@ def unmerge_command(merge_id: uuid.UUID, database_url: DatabaseUrl = None) -> No
         if merge is None:
             raise typer.BadParameter("no such merge")
         undo_merge(session, merge=merge, actor=operator(), now=_utc_now())
+        _after_merge(session, merge.survivor_id, merge.absorbed_id)
         _echo({"merge_id": str(merge_id), "undone": True})
+
+
+def _after_merge(session: Any, *person_ids: uuid.UUID) -> None:
+    """Both persons' determinations follow their new facts; both writes are audited."""
+    from oberih.rules.services import refresh_person
+
+    now = _utc_now()
+    for person_id in person_ids:
+        refresh_person(session, person_id, now=now)
+        event = AuditEvent(
+            action="person:record:write",
+            outcome="allowed",
+            actor=operator(),
+            role="operator",
+            office_code=None,
+            purpose="operator-cli",
+            person_id=person_id,
+            fields=("merge",),
+            request_id=None,
+        )
+        record_event(session, event, now=now)

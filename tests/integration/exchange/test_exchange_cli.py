@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 
 from oberih.cli import app
 from oberih.db.engine import make_session_factory
-from tests.integration.exchange.helpers import RNOKPP, lines, message, register_person
+from oberih.persons.facts import FactKind
+from oberih.persons.services import create_person
+from tests.factories import new_fact
+from tests.integration.exchange.helpers import NOW, RNOKPP, lines, message, register_person
 
 
 def test_a_signed_file_is_imported_and_its_quarantine_replayed(
@@ -65,3 +68,27 @@ def test_a_signed_file_is_imported_and_its_quarantine_replayed(
     assert replayed.exit_code == 0, replayed.output
     # The same death under another record id: the fact is new, the state the same.
     assert json.loads(replayed.output)["state"] == "applied"
+
+
+def test_merge_and_unmerge_from_the_command_line(engine: Engine, database_url: str) -> None:
+
+    with make_session_factory(engine)() as session, session.begin():
+        survivor = register_person(session)
+        identity = {
+            "surname": "Ґудзь",
+            "given_name": "Тарас",
+            "birth_date": "1990-03-15",
+            "sex": "male",
+        }
+        absorbed = create_person(
+            session, facts=[new_fact(FactKind.identity, identity, source="civil_status")], now=NOW
+        ).person_id
+    runner = CliRunner()
+    merged = runner.invoke(
+        app, ["exchange", "merge", str(survivor), str(absorbed), "--database-url", database_url]
+    )
+    assert merged.exit_code == 0, merged.output
+    merge_id = json.loads(merged.output)["merge_id"]
+    undone = runner.invoke(app, ["exchange", "unmerge", merge_id, "--database-url", database_url])
+    assert undone.exit_code == 0, undone.output
+    assert json.loads(undone.output)["undone"] is True
