@@ -30,7 +30,7 @@ from oberih.audit.signing import AuditSettings, load_audit_signer
 from oberih.audit.tasks import run_checkpoints
 from oberih.auth.dependencies import build_auth_services, install_auth
 from oberih.changes import views as changes_views
-from oberih.config import Settings, load_settings
+from oberih.config import InsecureConfiguration, Settings, load_settings
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import current_revision, head_revision
 from oberih.documents import pages as documents_pages
@@ -47,11 +47,21 @@ def create_app(
     *,
     engine: Engine | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
+    audit_reads: bool = True,
 ) -> FastAPI:
+    """The service. ``audit_reads=False`` is the benchmark's baseline (reads of a person's record
+    without their audit event), refused outside development and test: in service every read is
+    accounted for (decision 7)."""
     settings = settings or load_settings()
+    if not audit_reads and not settings.is_development:
+        raise InsecureConfiguration(["reads without audit exist for benchmarks only"])
     engine = engine or make_engine(settings.database_url)
     context = AppContext(
-        settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        clock=clock,
+        audit_reads=audit_reads,
     )
 
     # The checkpoint signing key is loaded now: outside development a missing or loosely

@@ -1,4 +1,12 @@
-"""Shared request dependencies: the application context, one transaction per request, the clock."""
+"""Shared request dependencies: the application context, one transaction per request, the clock.
+
+The request's transaction (``DbSession``) is committed before the response is sent, so personal
+data never leaves before the audit event of its access is durable. Handlers queue those events
+with ``record_access``; ``get_session`` appends them just before the commit, in the same thread:
+the audit log's head row (the lock that orders appends, ``oberih.audit.services``) is then held
+for the append and the commit only, never while the response is prepared or while the request
+waits for a worker thread, which under load would let requests queue behind one another.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from oberih.audit.events import AuditEvent
+from oberih.audit.services import record_events
 from oberih.config import Settings
 
 
@@ -27,9 +37,27 @@ class AppContext:
     sessions: sessionmaker[Session]
     clock: Callable[[], dt.datetime] = utc_now
     services: dict[str, Any] = field(default_factory=dict)
+    # Benchmark baseline only (``oberih bench api``): reads of a person's record leave no audit
+    # event. ``create_app`` refuses it outside development and test.
+    audit_reads: bool = True
+
+    def record_read(self, session: Session, event: AuditEvent) -> None:
+        """Queue the audit event of a read of a person's record (``record_access``)."""
+        if self.audit_reads:
+            record_access(session, event)
 
 
-def get_context(request: Request) -> AppContext:
+_PENDING_EVENTS = "oberih.audit.pending_events"
+
+
+def record_access(session: Session, event: AuditEvent) -> None:
+    """Queue the audit event of an access made in the request's transaction; ``get_session``
+    appends it to the audit log in that same transaction, just before committing."""
+    session.info.setdefault(_PENDING_EVENTS, []).append(event)
+
+
+# Async: a dependency this cheap should not cost a trip to the thread pool.
+async def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
 
@@ -39,20 +67,27 @@ Context = Annotated[AppContext, Depends(get_context)]
 
 def get_session(context: Context) -> Iterator[Session]:
     """One transaction per request, committed here when the handler succeeds (the single
-    transaction owner: services only add), rolled back when it raises."""
+    transaction owner: services only add), rolled back when it raises. The queued audit events
+    are appended first, in one batch."""
     with context.sessions() as session:
         try:
             yield session
         except BaseException:
             session.rollback()
             raise
+        pending: list[AuditEvent] = session.info.pop(_PENDING_EVENTS, [])
+        if pending:
+            record_events(session, pending, now=context.clock())
         session.commit()
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# Function scope: the commit happens before the response is sent (the default, request scope,
+# would send it first). FastAPI runs the exit of a dependency in a thread of its own, so a
+# transaction holding the audit lock never waits for a free worker thread to commit.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_now(context: Context) -> dt.datetime:
+async def get_now(context: Context) -> dt.datetime:
     return context.clock()
 
 

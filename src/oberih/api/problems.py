@@ -15,8 +15,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from oberih.auth.errors import NotAuthenticated, OutOfScope, PermissionDenied, PurposeRequired
 from oberih.persons.facts import InvalidFact
@@ -38,12 +39,94 @@ class FieldError(BaseModel):
 
 
 class Problem(BaseModel):
+    """The body of every error answer (RFC 9457); extension members may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
     type: str
     title: str
     status: int
     detail: str | None = None
     request_id: str | None = None
     errors: list[FieldError] | None = None
+
+
+# What each error status means in this service, for the OpenAPI document.
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "The body is not well-formed JSON",
+    401: "No acceptable bearer token",
+    403: "The role lacks a permission the route declares, or an officer gave no valid purpose",
+    404: "Not found, or outside the caller's jurisdiction (answered alike)",
+    409: "The change conflicts with the register (identifier taken, different re-send)",
+    412: "If-Match names another version than the current one",
+    413: "The request body is too large",
+    422: "The request is not valid; `errors` names each field and the reason",
+    428: "If-Match is required",
+    429: "Too many requests; retry after the number of seconds in Retry-After",
+    503: "Not ready",
+}
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring ``statuses`` as ``application/problem+json`` problems."""
+    return {
+        status: {
+            "description": PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        for status in statuses
+    }
+
+
+def install_problem_schema(app: FastAPI) -> None:
+    """Declare in the OpenAPI document the problems every route can answer, and ``Problem``.
+
+    Added once, when the document is first built: 422 (as a problem, in place of FastAPI's own
+    ``HTTPValidationError``, which this service never sends) on every operation with parameters
+    or a body; 400 and 413 on every operation with a body; 401 and 403 on every operation that
+    needs a bearer token. Routes declare their further problems (``problem_responses``).
+    FastAPI puts a response ``model`` under ``application/json`` only, so problems name the
+    schema by reference and it is added to the components here.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                _declare_common_problems(operation)
+        schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components.update(schema.pop("$defs", {}))
+        components["Problem"] = schema
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_common_problems(operation: dict[str, Any]) -> None:
+    statuses: list[int] = []
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.append(422)
+    if operation.get("requestBody"):
+        statuses += [400, 413]
+    if operation.get("security"):
+        statuses += [401, 403]
+    responses = operation.setdefault("responses", {})
+    for status, response in problem_responses(*statuses).items():
+        responses[str(status)] = {**response, **_described(responses.get(str(status)))}
+
+
+def _described(declared: dict[str, Any] | None) -> dict[str, Any]:
+    # A route's own description of a status is kept; its content is always the problem.
+    if declared and declared.get("description") and declared["description"] != "Validation Error":
+        return {"description": declared["description"]}
+    return {}
 
 
 class ApiProblem(Exception):
@@ -139,7 +222,7 @@ async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
             status=403,
             slug="purpose-required",
             title="A declared purpose is required",
-            detail=str(exc),
+            detail=exc.detail,
         )
     return problem_response(request, status=403, slug="forbidden", title="Forbidden")
 
@@ -176,14 +259,35 @@ async def _api_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    slugs = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 429: "too-many"}
+    slugs = {
+        400: "malformed",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+        429: "too-many",
+    }
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
         request,
         status=exc.status_code,
         slug=slugs.get(exc.status_code, "http"),
         title=str(exc.detail) if isinstance(exc.detail, str) else "Error",
-        headers=getattr(exc, "headers", None),
+        headers=headers or None,
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette answers 405 from the first route whose path matches, so its Allow header lists
+    # that route's methods only; a path served by two routes (GET and POST) needs all of them
+    # (RFC 9110 section 15.5.6).
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

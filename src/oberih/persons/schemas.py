@@ -7,14 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oberih.persons.facts import Fact, FactKind
 from oberih.persons.state import Entry, PersonState
 
 T = TypeVar("T")
+
+# Text from callers never holds NUL: it means nothing in a register, and PostgreSQL cannot store it
+# (text and jsonb refuse it), so it is refused here, where the caller learns which field it was.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+
+
+def _refuse_nul(value: Any) -> Any:
+    """``value`` unchanged; ``ValueError`` if any string in it (keys too) holds NUL."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+    return value
 
 
 class EntryRead(BaseModel):
@@ -173,8 +192,10 @@ class OfficerCommand(BaseModel):
     payload: dict[str, Any]
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
-    legal_basis: str = Field(min_length=3, max_length=300, examples=["Res. 1487 p. 31"])
+    legal_basis: Text = Field(min_length=3, max_length=300, examples=["Res. 1487 p. 31"])
     supersedes_id: uuid.UUID | None = None
+
+    _payload_without_nul = field_validator("payload")(_refuse_nul)
 
     @property
     def fact_kind(self) -> FactKind:
@@ -186,8 +207,8 @@ class ContactCommand(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    phone: str | None = Field(default=None, examples=["+380501234567"])
-    email: str | None = Field(default=None, examples=["citizen@example.org"])
+    phone: Text | None = Field(default=None, examples=["+380501234567"])
+    email: Text | None = Field(default=None, examples=["citizen@example.org"])
 
 
 class ActualAddressCommand(BaseModel):
@@ -195,10 +216,10 @@ class ActualAddressCommand(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    region: str = Field(examples=["UA46"])
-    hromada: str
-    settlement: str
-    street_line: str | None = None
+    region: Text = Field(examples=["UA46"])
+    hromada: Text
+    settlement: Text
+    street_line: Text | None = None
     valid_from: dt.date | None = None
 
 

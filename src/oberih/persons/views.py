@@ -8,16 +8,16 @@ of personal data appends an audit event in the request's own transaction.
 # No ``from __future__ import annotations``: FastAPI reads these annotations at run time.
 import base64
 import datetime as dt
+import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from sqlalchemy import select
 
-from oberih.api.dependencies import Context, DbSession, Now
-from oberih.api.problems import ApiProblem
+from oberih.api.dependencies import Context, DbSession, Now, record_access
+from oberih.api.problems import ApiProblem, problem_responses
 from oberih.api.ratelimit import enforce
-from oberih.audit.services import record_event
 from oberih.auth.dependencies import Access, access
 from oberih.auth.jurisdiction import apply_scope, scope_condition
 from oberih.auth.permissions import Permission
@@ -25,6 +25,7 @@ from oberih.documents.services import revoke_stale_documents
 from oberih.persons.facts import FactKind, NewFact
 from oberih.persons.models import PersonStateRow
 from oberih.persons.schemas import (
+    NO_NUL,
     ActualAddressCommand,
     AppendResultRead,
     ContactCommand,
@@ -44,8 +45,25 @@ from oberih.persons.services import (
     get_state,
     load_facts,
 )
+from oberih.rules.services import refresh_person
 
 router = APIRouter(prefix="/api/v1", tags=["persons"])
+
+# Problems beyond the 401/403/422 of every authenticated route (declared where the app mounts us).
+ONE_PERSON = problem_responses(404)
+COMMAND = problem_responses(400, 404, 409, 412, 413, 428)
+ETAG_HEADER = {
+    "ETag": {"description": 'The version read, for If-Match: `"7"`', "schema": {"type": "string"}}
+}
+NEW_FACT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"headers": ETAG_HEADER},
+    200: {
+        "model": AppendResultRead,
+        "headers": ETAG_HEADER,
+        "description": "A re-sent change (same Idempotency-Key): nothing appended",
+    },
+    **COMMAND,
+}
 
 ReadAccess = Annotated[Access, Depends(access(Permission.person_record_read))]
 HistoryAccess = Annotated[Access, Depends(access(Permission.person_history_read))]
@@ -53,9 +71,26 @@ SearchAccess = Annotated[Access, Depends(access(Permission.person_search))]
 WriteAccess = Annotated[Access, Depends(access(Permission.person_record_write))]
 MedicalAccess = Annotated[Access, Depends(access(Permission.person_medical_write))]
 OwnContactAccess = Annotated[Access, Depends(access(Permission.person_contact_write_own))]
-IfMatch = Annotated[
+# If-Match is required, but its absence is answered 428 (RFC 6585 section 3), not 422: the
+# parameter is read as optional and declared required in the OpenAPI document.
+IfMatch = Annotated[str | None, Header(include_in_schema=False)]
+VERSION_ETAG = re.compile(r'^"([0-9]{1,18})"$')
+IF_MATCH_PARAMETER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": 'The version you read, from the ETag: `"7"`.',
+    "schema": {"type": "string", "pattern": VERSION_ETAG.pattern},
+}
+WITH_IF_MATCH: dict[str, Any] = {"parameters": [IF_MATCH_PARAMETER]}
+Cursor = Annotated[
     str | None,
-    Header(description='The version you read, from the ETag: `"7"`. Required for changes.'),
+    Query(
+        min_length=4,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+={0,2}$",
+        description="Opaque: the `next_cursor` of the previous page.",
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,
@@ -80,21 +115,27 @@ def _expected_version(if_match: str | None) -> int:
             "If-Match is required",
             detail="read the person first and send its ETag in If-Match",
         )
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise ApiProblem(412, "stale-version", 'If-Match must be a version ETag like "7"')
-    return int(text)
+    version = VERSION_ETAG.match(if_match)
+    if version is None:
+        raise ApiProblem(
+            422,
+            "validation",
+            "The request is not valid",
+            errors=[("If-Match", 'must be a version ETag like "7"')],
+        )
+    return int(version.group(1))
 
 
 @router.get(
     "/persons/{person_id}",
     response_model=PersonRead,
     summary="A person's state, each field with the fact and source it came from",
+    responses={200: {"headers": ETAG_HEADER}, **ONE_PERSON},
 )
 def read_person(
     person_id: uuid.UUID,
+    context: Context,
     session: DbSession,
-    now: Now,
     granted: ReadAccess,
     response: Response,
     valid_at: Annotated[
@@ -114,10 +155,8 @@ def read_person(
             known_at = known_at.replace(tzinfo=dt.UTC)
         state = get_state(session, person_id, valid_at=valid_at, known_at=known_at)
         person = PersonRead.of(state, valid_at=valid_at, known_at=known_at)
-    record_event(
-        session,
-        granted.event(person_id=person_id, fields=tuple(person.shown_fields())),
-        now=now,
+    context.record_read(
+        session, granted.event(person_id=person_id, fields=tuple(person.shown_fields()))
     )
     response.headers["ETag"] = etag(person.version)
     return person
@@ -131,34 +170,45 @@ def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError:
-        raise ApiProblem(422, "validation", "The cursor is not valid") from None
+        raise _invalid_cursor() from None
+    if offset < 0:
+        raise _invalid_cursor()
+    return offset
+
+
+def _invalid_cursor() -> ApiProblem:
+    return ApiProblem(
+        422,
+        "validation",
+        "The cursor is not valid",
+        errors=[("cursor", "not a cursor this service issued")],
+    )
 
 
 @router.get(
     "/persons/{person_id}/facts",
     response_model=Page[FactRead],
     summary="A person's fact history, oldest first",
+    responses=ONE_PERSON,
 )
 def person_history(
     person_id: uuid.UUID,
     session: DbSession,
-    now: Now,
     granted: HistoryAccess,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[FactRead]:
     granted.ensure_in_scope(session, person_id)
     after_seq = _offset(cursor)
     facts = [f for f in load_facts(session, person_id) if f.seq > after_seq]
     page = facts[:limit]
-    record_event(
+    record_access(
         session,
         granted.event(
             "person:history:read", person_id=person_id, fields=tuple(sorted({f.kind for f in page}))
         ),
-        now=now,
     )
     next_cursor = _cursor(page[-1].seq) if len(facts) > limit else None
     return Page[FactRead](items=[FactRead.of(f) for f in page], next_cursor=next_cursor)
@@ -168,17 +218,20 @@ def person_history(
     "/persons",
     response_model=Page[SearchHitRead],
     summary="Search by identifier or by name (typo-tolerant, Cyrillic or Latin), in your area",
+    responses=problem_responses(429),
 )
 def search(
     request: Request,
     context: Context,
     session: DbSession,
-    now: Now,
     granted: SearchAccess,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Identifier or name.")],
+    q: Annotated[
+        str,
+        Query(min_length=1, max_length=200, pattern=NO_NUL, description="Identifier or name."),
+    ],
     birth_year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     region: Annotated[str | None, Query(pattern=r"^UA\d{2}$")] = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Page[SearchHitRead]:
     enforce(context.services["search_limiter"], request, "search")
@@ -199,12 +252,11 @@ def search(
     page = hits[offset : offset + limit]
     # The search itself is an access (what was asked is not recorded: it may be a name); each
     # person shown is recorded, so a citizen sees that they appeared in an officer's results.
-    record_event(session, granted.event("person:search", person_id=None), now=now)
+    record_access(session, granted.event("person:search", person_id=None))
     for hit in page:
-        record_event(
+        record_access(
             session,
             granted.event("person:search:hit", person_id=hit.person_id, fields=("identity",)),
-            now=now,
         )
     next_cursor = _cursor(offset + limit) if len(hits) > offset + limit else None
     return Page[SearchHitRead](
@@ -226,16 +278,19 @@ def _append(
     result: AppendResult = append_facts(
         session, person_id=person_id, facts=facts, now=now, expected_version=expected_version
     )
-    if result.appended:  # a changed claim revokes the documents that show it
+    if result.appended:
+        # Automatic deferrals and the stored determination follow the facts, in this transaction.
+        refresh_person(session, person_id, now=now)
+        # Then a changed claim revokes the valid documents that show it.
         revoke_stale_documents(session, person_id, now=now)
-    record_event(
+        result.version = get_projection(session, person_id).version
+    record_access(
         session,
         granted.event(
             "person:fact:append",
             person_id=person_id,
             fields=tuple(sorted({f.kind for f in facts})),
         ),
-        now=now,
     )
     response.headers["ETag"] = etag(result.version)
     if not result.appended:
@@ -259,6 +314,8 @@ def _source_record_id(granted: Access, idempotency_key: str | None) -> str:
     response_model=AppendResultRead,
     status_code=status.HTTP_201_CREATED,
     summary="An officer's change, appended as a fact with its legal basis (If-Match required)",
+    responses=NEW_FACT_RESPONSES,
+    openapi_extra=WITH_IF_MATCH,
 )
 def officer_command(
     person_id: uuid.UUID,
@@ -283,6 +340,8 @@ def officer_command(
     response_model=AppendResultRead,
     status_code=status.HTTP_201_CREATED,
     summary="A medical commission's fitness decision (If-Match required)",
+    responses=NEW_FACT_RESPONSES,
+    openapi_extra=WITH_IF_MATCH,
 )
 def medical_decision(
     person_id: uuid.UUID,
@@ -342,12 +401,17 @@ def _own_person(granted: Access) -> uuid.UUID:
     return granted.principal.person_id
 
 
-@router.get("/me", response_model=PersonRead, summary="The citizen's own record")
+@router.get(
+    "/me",
+    response_model=PersonRead,
+    summary="The citizen's own record",
+    responses={200: {"headers": ETAG_HEADER}, **ONE_PERSON},
+)
 def read_own_record(
-    session: DbSession, now: Now, granted: ReadAccess, response: Response
+    context: Context, session: DbSession, granted: ReadAccess, response: Response
 ) -> PersonRead:
     person_id = _own_person(granted)
-    return read_person(person_id, session, now, granted, response)
+    return read_person(person_id, context, session, granted, response)
 
 
 # Citizen commands: the citizen is the source of their contacts and actual address
@@ -359,6 +423,8 @@ CITIZEN_BASIS = "Res. 1487 of 30.12.2022 (citizen's own declaration)"
     "/me/contacts",
     response_model=AppendResultRead,
     summary="The citizen updates their own phone and email (If-Match required)",
+    responses={200: {"headers": ETAG_HEADER}, **COMMAND},
+    openapi_extra=WITH_IF_MATCH,
 )
 def update_own_contacts(
     command: ContactCommand,
@@ -394,6 +460,8 @@ def update_own_contacts(
     "/me/actual-address",
     response_model=AppendResultRead,
     summary="The citizen declares where they actually live (If-Match required)",
+    responses={200: {"headers": ETAG_HEADER}, **COMMAND},
+    openapi_extra=WITH_IF_MATCH,
 )
 def update_own_address(
     command: ActualAddressCommand,
@@ -435,9 +503,8 @@ ReservationAccess = Annotated[Access, Depends(access(Permission.person_reservati
 )
 def employer_reservations(
     session: DbSession,
-    now: Now,
     granted: ReservationAccess,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ReservationRead]:
     after = _cursor_person(cursor)
@@ -473,10 +540,9 @@ def employer_reservations(
         for row in page
     ]
     for item in items:
-        record_event(
+        record_access(
             session,
             granted.event(person_id=item.person_id, fields=("identity.name", "reservations")),
-            now=now,
         )
     next_cursor = (
         base64.urlsafe_b64encode(str(page[-1].person_id).encode()).decode()
@@ -492,4 +558,4 @@ def _cursor_person(cursor: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError:
-        raise ApiProblem(422, "validation", "The cursor is not valid") from None
+        raise _invalid_cursor() from None
