@@ -38,6 +38,7 @@ from oberih.documents import views as documents_views
 from oberih.documents.keys import DocumentSettings, load_document_keys
 from oberih.exchange import views as exchange_views
 from oberih.persons import views as persons_views
+from oberih.rules import views as rules_views
 
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: no command of the register needs more; feeds have their own
 
@@ -110,6 +111,7 @@ def create_app(
     authenticated = problem_responses(401, 403, 422)
     app.include_router(health_router())
     app.include_router(persons_views.router, responses=authenticated)
+    app.include_router(rules_views.router, responses=authenticated)
     app.include_router(audit_views.router, responses=problem_responses(401, 403, 404, 422))
     app.include_router(audit_views.citizen_router, responses=authenticated)
     app.include_router(documents_views.router, responses=problem_responses(401, 403, 404, 409, 422))

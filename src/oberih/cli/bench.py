@@ -76,6 +76,32 @@ def rules_command(
     )
 
 
+@app.command("api")
+def api_command(
+    persons: Persons = 10_000,
+    database_url: BenchUrl = None,
+    seed: Seed = 1,
+    seconds: Annotated[float, typer.Option(min=1, help="Measured seconds per round.")] = 10.0,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds per server (medians).")] = 3,
+    connections: Annotated[int, typer.Option(min=1, help="Concurrent connections.")] = 16,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 2,
+) -> None:
+    """Authenticated person reads over HTTP (uvicorn, loopback), audited vs not audited."""
+    from oberih.api.bench import run_api_benchmark
+
+    _print(
+        run_api_benchmark(
+            database_url=configured_url(database_url),
+            persons=persons,
+            seed=seed,
+            seconds=seconds,
+            rounds=rounds,
+            connections=connections,
+            workers=workers,
+        )
+    )
+
+
 @app.command("match")
 def match_command(
     seed: Seed = 1,
