@@ -264,3 +264,46 @@ def verify_command(
     _print(verdict_json(verdict))
     if not verdict.valid:
         raise typer.Exit(1)
+
+
+@app.command("sweep")
+def sweep_command(
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides OBERIH_DATABASE_URL.")
+    ] = None,
+    at: AtTime = None,
+) -> None:
+    """Revoke every valid document whose claims the register no longer supports (run daily)."""
+    from oberih.audit.events import AuditEvent
+    from oberih.audit.services import record_event
+    from oberih.db.engine import make_engine, make_session_factory
+    from oberih.documents.services import sweep_documents
+
+    now = _moment(at)
+    engine = make_engine(database_url or load_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            revoked = sweep_documents(session, now=now)
+            for row in revoked:
+                event = AuditEvent(
+                    action="document:revoke",
+                    outcome="allowed",
+                    actor="system:document-sweep",
+                    role="system",
+                    office_code=None,
+                    purpose=None,
+                    person_id=row.person_id,
+                    fields=("document",),
+                    request_id=None,
+                )
+                record_event(session, event, now=now)
+            _print(
+                {
+                    "revoked": [
+                        {"document_id": str(row.document_id), "reason": row.revocation_reason}
+                        for row in revoked
+                    ]
+                }
+            )
+    finally:
+        engine.dispose()

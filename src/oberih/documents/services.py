@@ -260,6 +260,21 @@ def claims_fingerprint_of(shown: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(shown)).hexdigest()
 
 
+def sweep_documents(session: Session, *, now: dt.datetime) -> list[IssuedDocumentRow]:
+    """``revoke_stale_documents`` for every person holding a valid document: the daily safety
+    net for claims that change with time alone (a category at a birthday) and for writers of
+    facts that do not call the hook. Returns the rows revoked."""
+    holders = session.scalars(
+        select(IssuedDocumentRow.person_id)
+        .where(IssuedDocumentRow.revoked_at.is_(None), IssuedDocumentRow.expires_at >= now)
+        .distinct()
+    ).all()
+    revoked: list[IssuedDocumentRow] = []
+    for person_id in holders:
+        revoked.extend(revoke_stale_documents(session, person_id, now=now))
+    return revoked
+
+
 # --- the revocation list ------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -12,8 +13,10 @@ import cbor2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from typer.testing import CliRunner
 
 from oberih.auth.principals import Principal, Role
+from oberih.cli.app import app
 from oberih.db.engine import make_session_factory
 from oberih.documents import InMemoryTrustStore, Reason, issue, verify
 from oberih.documents.codec import decode_code, encode_code
@@ -257,3 +260,38 @@ def test_a_change_made_without_the_hook_is_caught_online_and_published(world: Wo
     assert _verify_online(world, document["code"])["reason"] == "revoked"
     trust, revoked = _offline_lists(world)
     assert verify(document["code"], trust=trust, revoked=revoked, at=NOW).reason is Reason.revoked
+
+
+def test_the_daily_sweep_revokes_what_no_hook_revoked(world: World) -> None:
+    document = _issue_own(world, world.kyiv_person)
+    kept = _issue_own(world, world.lviv_person)
+    with make_session_factory(world.engine)() as session:
+        append_facts(
+            session,
+            person_id=world.kyiv_person,
+            facts=[
+                new_fact(
+                    FactKind.military_registration,
+                    {"category": "liable", "office_code": "TCC-UA80-01", "rank": "сержант"},
+                    source="register",
+                    valid_from=NOW.date(),
+                )
+            ],
+            now=NOW,
+        )
+        session.commit()
+    result = CliRunner().invoke(
+        app,
+        [
+            "doc",
+            "sweep",
+            "--database-url",
+            world.settings.database_url,
+            "--at",
+            NOW.isoformat(),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    revoked = json.loads(result.stdout)["revoked"]
+    assert revoked == [{"document_id": document["document_id"], "reason": "data_changed: rank"}]
+    assert _verify_online(world, kept["code"])["reason"] == "ok"
