@@ -66,10 +66,22 @@ def _counted(
 
 app = typer.Typer(help="Synthetic population (no real personal data).")
 
+# ``oberih generate --out FILE`` writes a population; ``oberih generate feeds`` (the exchange's)
+# derives the source registers' messages from one. A group whose callback runs when no
+# subcommand is named keeps both spellings.
+generate_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="Generate a synthetic population (or, with 'feeds', the source registers' feeds).",
+)
 
-@app.command("generate")
+
+@generate_app.callback()
 def generate(
-    out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write (.gz compresses)")],
+    context: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSON Lines file to write (.gz compresses)")
+    ] = None,
     persons: Annotated[int, typer.Option(min=0, help="How many persons")] = 10_000,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same population")] = 1,
     reference_date: Annotated[
@@ -78,4 +90,8 @@ def generate(
     ] = None,
 ) -> None:
     """Generate a synthetic population into a JSON Lines file."""
+    if context.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise typer.BadParameter("give the file to write with --out", param_hint="--out")
     generate_command(persons, seed, out, reference_date.date() if reference_date else None)
