@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import record_event
+from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
 from oberih.exchange.matching import Profile
 from oberih.exchange.messages import Birth, Message, parse_message, parse_source
@@ -312,6 +313,9 @@ class Processor:
             result = append_facts(session, person_id=person_id, facts=facts, now=now)
             if result.appended and self.recompute:
                 refresh_person(session, person_id, now=now)
+            if result.appended:
+                # A registry fact that changes a claim shown on a valid e-document revokes it.
+                revoke_stale_documents(session, person_id, now=now)
         except (InvalidFact, ConflictingResend, IdentifierTaken, PersonNotFound) as problem:
             savepoint.rollback()
             _finish(record, RecordState.quarantined, _reason(problem), person_id=person_id)
