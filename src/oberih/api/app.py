@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine, text
 
 from oberih import __version__
+from oberih.api import home
 from oberih.api.dependencies import AppContext, Context, utc_now
 from oberih.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from oberih.api.problems import (
@@ -110,6 +111,7 @@ def create_app(
     # Errors every authenticated route can answer; routes declare their own further ones.
     authenticated = problem_responses(401, 403, 422)
     app.include_router(health_router())
+    app.include_router(home.router)
     app.include_router(persons_views.router, responses=authenticated)
     app.include_router(rules_views.router, responses=authenticated)
     app.include_router(audit_views.router, responses=problem_responses(401, 403, 404, 422))

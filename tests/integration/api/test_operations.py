@@ -54,3 +54,9 @@ def test_oversized_body_is_refused_before_reading(client: TestClient) -> None:
     response = client.post("/health/live", content=b"x" * (2 << 20))
     assert response.status_code == 413
     assert response.json()["type"].endswith("/too-large")
+
+
+def test_front_page_points_to_the_verifier_and_the_api(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'href="/verify"' in response.text and 'href="/docs"' in response.text
