@@ -3,13 +3,17 @@
 1. Load N generated persons (skipped when the database already holds exactly N).
 2. Pick up to 1,000 persons registered at a recruitment office and mint, with the development
    issuer, a token for an officer of each one's office; every read carries a declared purpose.
-3. Serve the app twice with uvicorn on 127.0.0.1, each in its own process tree: as in service, and
-   with reads of a person's record left unaudited (the baseline, development mode only).
+3. Serve the app twice on 127.0.0.1: as in service, and with reads of a person's record left
+   unaudited (the baseline, development mode only). Each is ``workers`` uvicorn processes on
+   ports of their own, the connections spread over them as a load balancer would (uvicorn's own
+   ``--workers`` share one socket, and keep-alive connections all land on whichever accepts
+   first).
 4. One load-generator process keeps ``connections`` keep-alive HTTP/1.1 connections busy with
    ``GET /api/v1/persons/{id}``, in rounds alternating between the two servers (so that a change
    in the machine's load hits both alike): a short warm-up, then ``seconds`` measured.
 5. Figures are medians over the rounds; latencies are measured by the client, request sent to
-   response read.
+   response read. ``server_cpu_ms_per_read`` (CPU time of the server processes per read) does
+   not depend on what else the machine runs, unlike throughput.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import cycle
 from pathlib import Path
 from typing import Any
 
+import psutil
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select, text
 
@@ -107,6 +112,8 @@ def run_api_benchmark(
         "p99_ms": with_audit["p99_ms"],
         "p50_ms_no_audit": without["p50_ms"],
         "p99_ms_no_audit": without["p99_ms"],
+        "server_cpu_ms_per_read": with_audit["server_cpu_ms"],
+        "server_cpu_ms_per_read_no_audit": without["server_cpu_ms"],
         "errors": with_audit["errors"] + without["errors"],
         "audit_events_appended": audit_events,
         "cpu_count": os.cpu_count(),
@@ -183,9 +190,8 @@ def _requests(settings: Settings, targets: list[tuple[str, str]]) -> list[bytes]
 
 
 @contextmanager
-def _server(settings: Settings, *, audited: bool, workers: int) -> Iterator[int]:
-    """A uvicorn process tree serving the app on a free loopback port; yields the port."""
-    port = _free_port()
+def _server(settings: Settings, *, audited: bool, workers: int) -> Iterator[Server]:
+    """``workers`` uvicorn processes serving the app, each on a free loopback port."""
     environment = {
         **os.environ,
         "OBERIH_ENV": settings.env.value,
@@ -193,16 +199,42 @@ def _server(settings: Settings, *, audited: bool, workers: int) -> Iterator[int]
         "OBERIH_DATA_DIR": str(settings.data_dir),
         AUDIT_READS_ENV: "1" if audited else "0",
     }
+    with ExitStack() as stack:
+        processes = [
+            stack.enter_context(_uvicorn(environment, _free_port())) for _ in range(workers)
+        ]
+        yield Server(processes)
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    processes: list[tuple[int, subprocess.Popen[bytes]]]  # (port, process)
+
+    @property
+    def ports(self) -> list[int]:
+        return [port for port, _ in self.processes]
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for _, process in self.processes:
+            times = psutil.Process(process.pid).cpu_times()
+            total += times.user + times.system
+        return total
+
+
+@contextmanager
+def _uvicorn(
+    environment: dict[str, str], port: int
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     command = [
         *(sys.executable, "-m", "uvicorn", "oberih.api.bench:bench_app", "--factory"),
-        *("--host", HOST, "--port", str(port), "--workers", str(workers)),
-        *("--log-level", "warning", "--no-access-log"),
+        *("--host", HOST, "--port", str(port), "--log-level", "warning", "--no-access-log"),
     ]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, env=environment, stdout=log, stderr=log)  # noqa: S603
         try:
             _wait_until_live(port, server, log)
-            yield port
+            yield port, server
         finally:
             server.terminate()
             try:
@@ -244,10 +276,11 @@ class Round:
     errors: int
     elapsed: float
     latencies: list[float]
+    server_cpu: float = 0.0  # seconds of CPU the server processes used in the round
 
 
 def _measure(
-    servers: dict[bool, int],
+    servers: dict[bool, Server],
     requests: list[bytes],
     rounds: int,
     connections: int,
@@ -257,31 +290,38 @@ def _measure(
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=spawn) as generator:
         for _ in range(rounds):
-            for audited, port in servers.items():
-                work = generator.submit(generate_load, port, requests, connections, seconds)
-                measured[audited].append(work.result())
+            for audited, server in servers.items():
+                cpu_before = server.cpu_seconds()
+                work = generator.submit(generate_load, server.ports, requests, connections, seconds)
+                result = work.result()
+                # The warm-up is in the server's CPU time too: count it at the measured rate.
+                share = seconds / (seconds + WARMUP_SECONDS)
+                used = (server.cpu_seconds() - cpu_before) * share
+                measured[audited].append(replace(result, server_cpu=used))
     return measured
 
 
-def generate_load(port: int, requests: list[bytes], connections: int, seconds: float) -> Round:
-    """Keep ``connections`` connections busy for a warm-up and then ``seconds`` (run in the
-    load-generator process)."""
-    return asyncio.run(_load(port, requests, connections, seconds))
+def generate_load(
+    ports: list[int], requests: list[bytes], connections: int, seconds: float
+) -> Round:
+    """Keep ``connections`` connections (spread over ``ports``) busy for a warm-up and then
+    ``seconds`` (run in the load-generator process)."""
+    return asyncio.run(_load(ports, requests, connections, seconds))
 
 
-async def _load(port: int, requests: list[bytes], connections: int, seconds: float) -> Round:
-    await _drive(port, requests, connections, time.perf_counter() + WARMUP_SECONDS, [], [])
+async def _load(ports: list[int], requests: list[bytes], connections: int, seconds: float) -> Round:
+    await _drive(ports, requests, connections, time.perf_counter() + WARMUP_SECONDS, [], [])
     latencies: list[float] = []
     statuses: list[int] = []
     started = time.perf_counter()
-    await _drive(port, requests, connections, started + seconds, latencies, statuses)
+    await _drive(ports, requests, connections, started + seconds, latencies, statuses)
     elapsed = time.perf_counter() - started
     errors = sum(1 for status in statuses if status != 200)
     return Round(len(statuses), errors, elapsed, latencies)
 
 
 async def _drive(
-    port: int,
+    ports: list[int],
     requests: list[bytes],
     connections: int,
     deadline: float,
@@ -290,7 +330,10 @@ async def _drive(
 ) -> None:
     shares = [requests[start::connections] or requests for start in range(connections)]
     await asyncio.gather(
-        *(_connection(port, share, deadline, latencies, statuses) for share in shares)
+        *(
+            _connection(ports[number % len(ports)], share, deadline, latencies, statuses)
+            for number, share in enumerate(shares)
+        )
     )
 
 
@@ -326,6 +369,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 def _summary(rounds: list[Round]) -> dict[str, float | int]:
     return {
         "reads_per_s": round(statistics.median(r.completed / r.elapsed for r in rounds), 1),
+        "server_cpu_ms": _ms(statistics.median(r.server_cpu / r.completed for r in rounds)),
         "p50_ms": _ms(statistics.median(statistics.median(r.latencies) for r in rounds)),
         "p99_ms": _ms(statistics.median(_p99(r.latencies) for r in rounds)),
         "errors": sum(r.errors for r in rounds),

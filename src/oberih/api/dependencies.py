@@ -11,10 +11,13 @@ waits for a worker thread, which under load would let requests queue behind one 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,25 +68,39 @@ async def get_context(request: Request) -> AppContext:
 Context = Annotated[AppContext, Depends(get_context)]
 
 
-def get_session(context: Context) -> Iterator[Session]:
+async def get_session(context: Context) -> AsyncIterator[Session]:
     """One transaction per request, committed here when the handler succeeds (the single
     transaction owner: services only add), rolled back when it raises. The queued audit events
-    are appended first, in one batch."""
-    with context.sessions() as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
+    are appended first, in one batch.
+
+    The session is made in the event loop (it touches the database only at its first statement)
+    and finished in a thread with a limiter of its own, as FastAPI finishes dependencies: a
+    transaction that holds a connection and the audit lock never waits for a free worker thread.
+    """
+    session = context.sessions()
+    try:
+        yield session
+    except BaseException:
+        await _finish(session.close)  # closing rolls the transaction back
+        raise
+    await _finish(partial(_commit, session, now=context.clock))
+
+
+def _commit(session: Session, *, now: Callable[[], dt.datetime]) -> None:
+    with session:
         pending: list[AuditEvent] = session.info.pop(_PENDING_EVENTS, [])
         if pending:
-            record_events(session, pending, now=context.clock())
+            record_events(session, pending, now=now())
         session.commit()
 
 
+async def _finish(work: Callable[[], None]) -> None:
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(work, limiter=anyio.CapacityLimiter(1))
+
+
 # Function scope: the commit happens before the response is sent (the default, request scope,
-# would send it first). FastAPI runs the exit of a dependency in a thread of its own, so a
-# transaction holding the audit lock never waits for a free worker thread to commit.
+# would send it first).
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 

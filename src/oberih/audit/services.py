@@ -4,7 +4,8 @@ Services add to the caller's session; the caller commits (the request dependency
 an audit event commits or rolls back together with the access it records.
 
 Appends are serialised by the tree head row: ``record_event`` locks it (``SELECT … FOR UPDATE``
-on PostgreSQL; SQLite has one writer) until the caller's transaction ends, so every leaf index
+on PostgreSQL; on SQLite a write of the row takes the single writer lock) until the caller's
+transaction ends, so every leaf index
 is taken exactly once and the stored edge always matches the stored leaves. Record the event
 as the last step of a transaction: the lock is held until the commit. The leaf index is also
 the primary key, so even a broken lock could never give two events one position.
@@ -153,18 +154,21 @@ def record_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
     tree = _lock_head(session)
     first = tree.size
     completed = tree.extend(leaves)
-    session.execute(
+    # Executed on the connection, as Core: the ORM bulk paths (identity map synchronisation) cost
+    # more CPU than the statements, and the head row lock is held meanwhile.
+    connection = session.connection()
+    connection.execute(
         insert(AuditEventRow),
         [
             _event_columns(event, first + offset, recorded_at, leaf)
             for offset, (event, leaf) in enumerate(zip(events, leaves, strict=True))
         ],
     )
-    session.execute(
+    connection.execute(
         insert(AuditNodeRow),
         [{"level": n.level, "node_index": n.index, "hash": h} for n, h in completed],
     )
-    session.execute(
+    connection.execute(
         update(AuditTreeRow)
         .where(AuditTreeRow.id == HEAD_ROW_ID)
         .values(size=tree.size, compact_range=tree.to_bytes())
@@ -193,7 +197,17 @@ def _event_columns(
 
 
 def _lock_head(session: Session) -> CompactRange:
-    stored = session.scalar(
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # SQLite has no FOR UPDATE, and its driver begins a transaction only at the first write:
+        # a read of the head alone would let two appends take the same leaf index. A write of
+        # the head row takes SQLite's single writer lock first (others wait: busy_timeout).
+        connection.execute(
+            update(AuditTreeRow)
+            .where(AuditTreeRow.id == HEAD_ROW_ID)
+            .values(size=AuditTreeRow.size)
+        )
+    stored = connection.scalar(
         select(AuditTreeRow.compact_range).where(AuditTreeRow.id == HEAD_ROW_ID).with_for_update()
     )
     return _compact_range(stored)

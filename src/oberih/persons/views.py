@@ -18,6 +18,7 @@ from sqlalchemy import select
 from oberih.api.dependencies import Context, DbSession, Now, record_access
 from oberih.api.problems import ApiProblem, problem_responses
 from oberih.api.ratelimit import enforce
+from oberih.api.responses import rendered
 from oberih.auth.dependencies import Access, access
 from oberih.auth.jurisdiction import apply_scope, scope_condition
 from oberih.auth.permissions import Permission
@@ -40,6 +41,7 @@ from oberih.persons.schemas import (
 from oberih.persons.search import InvalidSearch, search_persons
 from oberih.persons.services import (
     AppendResult,
+    PersonNotFound,
     append_facts,
     get_projection,
     get_state,
@@ -137,20 +139,19 @@ def read_person(
     context: Context,
     session: DbSession,
     granted: ReadAccess,
-    response: Response,
     valid_at: Annotated[
         dt.date | None, Query(description="World date: what was true on that day.")
     ] = None,
     known_at: Annotated[
         dt.datetime | None, Query(description="Register time: as the register knew it then.")
     ] = None,
-) -> PersonRead:
-    granted.ensure_in_scope(session, person_id)
+) -> Response:
     if valid_at is None and known_at is None:
-        # The fast path: the projection row holds the fold of all facts.
-        projection = get_projection(session, person_id)
-        person = PersonRead.model_validate(projection.state)
+        # The fast path: the projection row holds the fold of all facts; one query reads it
+        # and checks the caller's area.
+        person = PersonRead.model_validate(_projected_state(session, granted, person_id))
     else:
+        granted.ensure_in_scope(session, person_id)
         if known_at is not None and known_at.tzinfo is None:
             known_at = known_at.replace(tzinfo=dt.UTC)
         state = get_state(session, person_id, valid_at=valid_at, known_at=known_at)
@@ -158,8 +159,18 @@ def read_person(
     context.record_read(
         session, granted.event(person_id=person_id, fields=tuple(person.shown_fields()))
     )
-    response.headers["ETag"] = etag(person.version)
-    return person
+    return rendered(person, headers={"ETag": etag(person.version)})
+
+
+def _projected_state(session: DbSession, granted: Access, person_id: uuid.UUID) -> Any:
+    statement = select(PersonStateRow.state).where(
+        PersonStateRow.person_id == person_id, scope_condition(granted.scope)
+    )
+    state = session.scalar(statement)
+    if state is None:
+        granted.ensure_in_scope(session, person_id)  # outside the area: an audited denial
+        raise PersonNotFound(str(person_id))
+    return state
 
 
 def _cursor(offset: int) -> str:
@@ -199,7 +210,7 @@ def person_history(
     granted: HistoryAccess,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Page[FactRead]:
+) -> Response:
     granted.ensure_in_scope(session, person_id)
     after_seq = _offset(cursor)
     facts = [f for f in load_facts(session, person_id) if f.seq > after_seq]
@@ -211,7 +222,7 @@ def person_history(
         ),
     )
     next_cursor = _cursor(page[-1].seq) if len(facts) > limit else None
-    return Page[FactRead](items=[FactRead.of(f) for f in page], next_cursor=next_cursor)
+    return rendered(Page[FactRead](items=[FactRead.of(f) for f in page], next_cursor=next_cursor))
 
 
 @router.get(
@@ -233,7 +244,7 @@ def search(
     region: Annotated[str | None, Query(pattern=r"^UA\d{2}$")] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> Page[SearchHitRead]:
+) -> Response:
     enforce(context.services["search_limiter"], request, "search")
     offset = _offset(cursor)
     if offset > 90:
@@ -259,9 +270,11 @@ def search(
             granted.event("person:search:hit", person_id=hit.person_id, fields=("identity",)),
         )
     next_cursor = _cursor(offset + limit) if len(hits) > offset + limit else None
-    return Page[SearchHitRead](
-        items=[SearchHitRead.model_validate(hit, from_attributes=True) for hit in page],
-        next_cursor=next_cursor,
+    return rendered(
+        Page[SearchHitRead](
+            items=[SearchHitRead.model_validate(hit, from_attributes=True) for hit in page],
+            next_cursor=next_cursor,
+        )
     )
 
 
@@ -273,8 +286,10 @@ def _append(
     person_id: uuid.UUID,
     facts: list[NewFact],
     expected_version: int | None,
-    response: Response,
-) -> AppendResultRead:
+    appended_status: int,
+) -> Response:
+    """Append the facts; answer ``appended_status`` (201 for a new resource of a POST, 200 for a
+    PUT), or 200 when every fact was a re-send already recorded."""
     result: AppendResult = append_facts(
         session, person_id=person_id, facts=facts, now=now, expected_version=expected_version
     )
@@ -292,14 +307,16 @@ def _append(
             fields=tuple(sorted({f.kind for f in facts})),
         ),
     )
-    response.headers["ETag"] = etag(result.version)
-    if not result.appended:
-        response.status_code = status.HTTP_200_OK
-    return AppendResultRead(
+    answer = AppendResultRead(
         person_id=result.person_id,
         version=result.version,
         appended=[FactRead.of(f) for f in result.appended],
         duplicates=[FactRead.of(f) for f in result.duplicates],
+    )
+    return rendered(
+        answer,
+        status_code=appended_status if result.appended else status.HTTP_200_OK,
+        headers={"ETag": etag(result.version)},
     )
 
 
@@ -323,16 +340,13 @@ def officer_command(
     session: DbSession,
     now: Now,
     granted: WriteAccess,
-    response: Response,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-) -> AppendResultRead:
+) -> Response:
     granted.ensure_in_scope(session, person_id)
     if command.fact_kind == FactKind.medical_decision:
         raise ApiProblem(403, "forbidden", "Fitness decisions are made by a medical commission")
-    return _command(
-        person_id, command, session, now, granted, response, if_match, idempotency_key, "officer"
-    )
+    return _command(person_id, command, session, now, granted, if_match, idempotency_key, "officer")
 
 
 @router.post(
@@ -349,16 +363,13 @@ def medical_decision(
     session: DbSession,
     now: Now,
     granted: MedicalAccess,
-    response: Response,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-) -> AppendResultRead:
+) -> Response:
     granted.ensure_in_scope(session, person_id)
     if command.fact_kind != FactKind.medical_decision:
         raise ApiProblem(422, "validation", "Only medical_decision facts are accepted here")
-    return _command(
-        person_id, command, session, now, granted, response, if_match, idempotency_key, "health"
-    )
+    return _command(person_id, command, session, now, granted, if_match, idempotency_key, "health")
 
 
 def _command(
@@ -367,11 +378,10 @@ def _command(
     session: DbSession,
     now: dt.datetime,
     granted: Access,
-    response: Response,
     if_match: str | None,
     idempotency_key: str | None,
     source: str,
-) -> AppendResultRead:
+) -> Response:
     expected = _expected_version(if_match)
     fact = NewFact(
         kind=command.fact_kind,
@@ -391,7 +401,7 @@ def _command(
         person_id=person_id,
         facts=[fact],
         expected_version=expected,
-        response=response,
+        appended_status=status.HTTP_201_CREATED,
     )
 
 
@@ -407,11 +417,9 @@ def _own_person(granted: Access) -> uuid.UUID:
     summary="The citizen's own record",
     responses={200: {"headers": ETAG_HEADER}, **ONE_PERSON},
 )
-def read_own_record(
-    context: Context, session: DbSession, granted: ReadAccess, response: Response
-) -> PersonRead:
+def read_own_record(context: Context, session: DbSession, granted: ReadAccess) -> Response:
     person_id = _own_person(granted)
-    return read_person(person_id, context, session, granted, response)
+    return read_person(person_id, context, session, granted)
 
 
 # Citizen commands: the citizen is the source of their contacts and actual address
@@ -431,10 +439,9 @@ def update_own_contacts(
     session: DbSession,
     now: Now,
     granted: OwnContactAccess,
-    response: Response,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-) -> AppendResultRead:
+) -> Response:
     person_id = _own_person(granted)
     fact = NewFact(
         kind=FactKind.contact,
@@ -452,7 +459,7 @@ def update_own_contacts(
         person_id=person_id,
         facts=[fact],
         expected_version=_expected_version(if_match),
-        response=response,
+        appended_status=status.HTTP_200_OK,
     )
 
 
@@ -468,10 +475,9 @@ def update_own_address(
     session: DbSession,
     now: Now,
     granted: OwnContactAccess,
-    response: Response,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-) -> AppendResultRead:
+) -> Response:
     person_id = _own_person(granted)
     fact = NewFact(
         kind=FactKind.address,
@@ -489,7 +495,7 @@ def update_own_address(
         person_id=person_id,
         facts=[fact],
         expected_version=_expected_version(if_match),
-        response=response,
+        appended_status=status.HTTP_200_OK,
     )
 
 
@@ -506,7 +512,7 @@ def employer_reservations(
     granted: ReservationAccess,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Page[ReservationRead]:
+) -> Response:
     after = _cursor_person(cursor)
     statement = apply_scope(
         select(
@@ -549,7 +555,7 @@ def employer_reservations(
         if len(rows) > limit
         else None
     )
-    return Page[ReservationRead](items=items, next_cursor=next_cursor)
+    return rendered(Page[ReservationRead](items=items, next_cursor=next_cursor))
 
 
 def _cursor_person(cursor: str | None) -> uuid.UUID | None:
