@@ -69,7 +69,7 @@ def run_api_benchmark(
     persons: int = 10_000,
     seconds: float = 10.0,
     rounds: int = 3,
-    connections: int = 16,
+    connections: int = 8,
     workers: int = 2,
     seed: int = 1,
 ) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def api_command(
     seed: Seed = 1,
     seconds: Annotated[float, typer.Option(min=1, help="Measured seconds per round.")] = 10.0,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds per server (medians).")] = 3,
-    connections: Annotated[int, typer.Option(min=1, help="Concurrent connections.")] = 16,
+    connections: Annotated[int, typer.Option(min=1, help="Concurrent connections.")] = 8,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 2,
 ) -> None:
     """Authenticated person reads over HTTP (uvicorn, loopback), audited vs not audited."""

@@ -64,7 +64,7 @@ FULL_RUN = """
 [generation]
 deterministic = true
 database = "none"
-max-examples = 15
+max-examples = 10
 """
 SMOKE_RUN = """
 phases.coverage.enabled = false
@@ -73,7 +73,7 @@ phases.examples.enabled = false
 [generation]
 deterministic = true
 database = "none"
-max-examples = 8
+max-examples = 5
 """
 
 
