@@ -113,7 +113,7 @@ def create_app(
     app.include_router(health_router())
     app.include_router(home.router)
     app.include_router(persons_views.router, responses=authenticated)
-    app.include_router(rules_views.router, responses=authenticated)
+    app.include_router(rules_views.router, responses=problem_responses(401, 403, 404, 422))
     app.include_router(audit_views.router, responses=problem_responses(401, 403, 404, 422))
     app.include_router(audit_views.citizen_router, responses=authenticated)
     app.include_router(documents_views.router, responses=problem_responses(401, 403, 404, 409, 422))

@@ -61,7 +61,10 @@ def changes_after(
             person_id=row.person_id,
             kind=row.kind,
             source=row.source,
-            recorded_at=row.recorded_at,
+            # SQLite hands back naive datetimes; everything the register stores is UTC.
+            recorded_at=row.recorded_at
+            if row.recorded_at.tzinfo
+            else row.recorded_at.replace(tzinfo=dt.UTC),
         )
         for row in rows
     ]
