@@ -40,7 +40,7 @@ import psutil
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select, text
 
-from oberih.audit.models import AuditEventRow
+from oberih.audit.models import AuditInboxRow
 from oberih.auth.development import development_issuer
 from oberih.auth.principals import Principal, Role
 from oberih.auth.purposes import ReasonCode
@@ -163,7 +163,7 @@ def _targets(engine: Engine) -> list[tuple[str, str]]:
 
 def _audit_events(engine: Engine) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
+        return int(connection.execute(select(func.count()).select_from(AuditInboxRow)).scalar_one())
 
 
 def _requests(settings: Settings, targets: list[tuple[str, str]]) -> list[bytes]:

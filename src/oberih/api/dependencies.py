@@ -2,10 +2,10 @@
 
 The request's transaction (``DbSession``) is committed before the response is sent, so personal
 data never leaves before the audit event of its access is durable. Handlers queue those events
-with ``record_access``; ``get_session`` appends them just before the commit, in the same thread:
-the audit log's head row (the lock that orders appends, ``oberih.audit.services``) is then held
-for the append and the commit only, never while the response is prepared or while the request
-waits for a worker thread, which under load would let requests queue behind one another.
+with ``record_access``; ``get_session`` writes them to the audit inbox just before the commit, in
+the same transaction (decision 7). The inbox takes no lock: concurrent requests do not queue
+behind the tree head; the background task (``oberih.audit.tasks``) makes them leaves of the tree
+within a poll.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import record_events
+from oberih.audit.services import queue_events
 from oberih.config import Settings
 
 
@@ -55,7 +55,7 @@ _PENDING_EVENTS = "oberih.audit.pending_events"
 
 def record_access(session: Session, event: AuditEvent) -> None:
     """Queue the audit event of an access made in the request's transaction; ``get_session``
-    appends it to the audit log in that same transaction, just before committing."""
+    records it in the audit inbox in that same transaction, just before committing."""
     session.info.setdefault(_PENDING_EVENTS, []).append(event)
 
 
@@ -71,11 +71,11 @@ Context = Annotated[AppContext, Depends(get_context)]
 async def get_session(context: Context) -> AsyncIterator[Session]:
     """One transaction per request, committed here when the handler succeeds (the single
     transaction owner: services only add), rolled back when it raises. The queued audit events
-    are appended first, in one batch.
+    are written to the audit inbox first, in one statement.
 
     The session is made in the event loop (it touches the database only at its first statement)
     and finished in a thread with a limiter of its own, as FastAPI finishes dependencies: a
-    transaction that holds a connection and the audit lock never waits for a free worker thread.
+    transaction that holds a connection never waits for a free worker thread.
     """
     session = context.sessions()
     try:
@@ -90,7 +90,7 @@ def _commit(session: Session, *, now: Callable[[], dt.datetime]) -> None:
     with session:
         pending: list[AuditEvent] = session.info.pop(_PENDING_EVENTS, [])
         if pending:
-            record_events(session, pending, now=now())
+            queue_events(session, pending, now=now())
         session.commit()
 
 

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import CheckpointError, VerifierKey, parse_verifier_key
-from oberih.audit.services import sign_checkpoint_now
+from oberih.audit.services import sequence_inbox, sign_checkpoint_now
 from oberih.audit.signing import AuditKeyError, AuditSettings, AuditSigner, load_audit_signer
 from oberih.audit.verification import Progress as ProgressCallback
 from oberih.audit.verification import VerificationReport, verify_log
@@ -64,6 +64,7 @@ def verify_command(
     audit_settings = AuditSettings()
     keys = _verifier_keys(verifier_key or [], audit_settings)
     notes = [path.read_text(encoding="utf-8") for path in checkpoint or []]
+    _sequence(database_url)
     with _transaction(database_url) as session, _progress() as step:
         report = verify_log(
             session,
@@ -82,6 +83,7 @@ def checkpoint_command(database_url: DatabaseUrl = None) -> None:
     """Sign a checkpoint of the log as it stands now and print it (a signed note)."""
     signer = _signer(AuditSettings())
     with _transaction(database_url) as session:
+        _sequence_all(session)
         stored = sign_checkpoint_now(session, signer=signer, now=dt.datetime.now(dt.UTC))
     typer.echo(stored.note, nl=False)
 
@@ -107,6 +109,18 @@ def _verifier_keys(texts: list[str], audit_settings: AuditSettings) -> list[Veri
         return [parse_verifier_key(text) for text in texts]
     except CheckpointError as exc:
         raise typer.BadParameter(str(exc), param_hint="--verifier-key") from None
+
+
+def _sequence(database_url: str | None) -> None:
+    """Append the settled inbox rows first, in a transaction of its own (committed), so that
+    the walk then sees every audit event recorded so far."""
+    with _transaction(database_url) as session:
+        _sequence_all(session)
+
+
+def _sequence_all(session: Session) -> None:
+    while sequence_inbox(session):
+        pass
 
 
 @contextmanager

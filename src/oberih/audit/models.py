@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from oberih.db.base import Base, JsonDocument
 
 HEAD_ROW_ID = 1
+INBOX_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys
 
 
 class AuditEventRow(Base):
@@ -39,6 +41,7 @@ class AuditEventRow(Base):
     __table_args__ = (
         # "Who saw my data": a person's events, newest first, paged by leaf index.
         Index("ix_audit_event_person_id_leaf_index", "person_id", "leaf_index"),
+        Index("ix_audit_event_inbox_id", "inbox_id", unique=True),
     )
 
     leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -54,6 +57,37 @@ class AuditEventRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     classified_until: Mapped[dt.date | None] = mapped_column(Date)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The inbox row this leaf was sequenced from (``audit_inbox``); None for direct appends.
+    # Not in the canonical bytes: ``oberih audit verify`` checks the mapping separately.
+    inbox_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AuditInboxRow(Base):
+    """An audit event as the request's transaction recorded it, before it became a leaf.
+
+    Requests insert here without the tree head's lock, so concurrent accesses do not serialise;
+    the sequencer (``services.sequence_inbox``) later appends committed rows as leaves, in
+    ``(txid, id)`` order. Append-only: sequenced rows stay, as evidence of the order.
+    """
+
+    __tablename__ = "audit_inbox"
+    __table_args__ = (Index("ix_audit_inbox_txid_id", "txid", "id"),)
+
+    id: Mapped[int] = mapped_column(INBOX_ID, primary_key=True, autoincrement=True)
+    # PostgreSQL: the inserting transaction's id (rows below the snapshot's xmin are settled);
+    # SQLite: 0 (one writer, ids commit in order).
+    txid: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(160))
+    role: Mapped[str] = mapped_column(String(32))
+    office_code: Mapped[str | None] = mapped_column(String(32))
+    purpose: Mapped[str | None] = mapped_column(String(300))
+    person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    fields: Mapped[list[str]] = mapped_column(JsonDocument)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    classified_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class AuditNodeRow(Base):
@@ -80,6 +114,9 @@ class AuditTreeRow(Base):
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
     compact_range: Mapped[bytes] = mapped_column(LargeBinary)
+    # The sequencer's position in ``audit_inbox``: the last ``(txid, id)`` appended as a leaf.
+    inbox_txid: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    inbox_id: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class AuditCheckpointRow(Base):

@@ -10,6 +10,13 @@ is taken exactly once and the stored edge always matches the stored leaves. Reco
 as the last step of a transaction: the lock is held until the commit. The leaf index is also
 the primary key, so even a broken lock could never give two events one position.
 
+Requests do not take that lock: ``queue_events`` writes their events to the audit inbox in the
+request's transaction (decision 7: the event commits with the access), and ``sequence_inbox``
+(the background task, ``oberih audit checkpoint``/``verify``, a direct append) makes the settled
+rows leaves in ``(txid, id)`` order. Leaf order is therefore sequencing order, close to but not
+exactly commit order; ``oberih audit verify`` checks that every sequenced inbox row became
+exactly one leaf, in order, with the same content.
+
 Exceptions (mapped to HTTP once, at the edge):
 - ``InvalidAuditEvent`` (from ``events``): an event the caller built wrongly.
 - ``InvalidProofRequest``: a proof asked for an index or sizes the log does not have (422).
@@ -24,8 +31,9 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy import insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import parse_checkpoint_text
@@ -43,6 +51,7 @@ from oberih.audit.models import (
     HEAD_ROW_ID,
     AuditCheckpointRow,
     AuditEventRow,
+    AuditInboxRow,
     AuditNodeRow,
     AuditTreeRow,
 )
@@ -66,13 +75,17 @@ __all__ = [
     "get_event",
     "inclusion_proof",
     "latest_checkpoint",
+    "queue_events",
     "record_event",
     "record_events",
+    "sequence_inbox",
     "sign_checkpoint_now",
     "tree_head",
 ]
 
 MAX_PAGE = 200
+# Inbox rows a direct append sequences first; a larger backlog is the background task's work.
+DIRECT_APPEND_SEQUENCING = 1_000
 
 
 class InvalidProofRequest(ValueError):
@@ -150,8 +163,29 @@ def record_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
     if not events:
         return []
     recorded_at = utc_moment(now)
-    leaves = [event_leaf_hash(event, recorded_at=recorded_at) for event in events]
     tree = _lock_head(session)
+    # The inbox's settled rows go first, so that a direct append never lands ahead of accesses
+    # committed before it.
+    _sequence_locked(session, tree, limit=DIRECT_APPEND_SEQUENCING)
+    return _append_leaves(session, tree, [_Leaf(event, recorded_at) for event in events])
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    event: AuditEvent
+    recorded_at: dt.datetime
+    inbox_id: int | None = None
+
+
+def _append_leaves(
+    session: Session,
+    tree: CompactRange,
+    items: Sequence[_Leaf],
+    *,
+    inbox_position: tuple[int, int] | None = None,
+) -> list[int]:
+    """Append ``items`` as the next leaves of the locked ``tree``; one head update."""
+    leaves = [event_leaf_hash(item.event, recorded_at=item.recorded_at) for item in items]
     first = tree.size
     completed = tree.extend(leaves)
     # Executed on the connection, as Core: the ORM bulk paths (identity map synchronisation) cost
@@ -160,28 +194,33 @@ def record_events(session: Session, events: Sequence[AuditEvent], *, now: dt.dat
     connection.execute(
         insert(AuditEventRow),
         [
-            _event_columns(event, first + offset, recorded_at, leaf)
-            for offset, (event, leaf) in enumerate(zip(events, leaves, strict=True))
+            _event_columns(item, first + offset, leaf)
+            for offset, (item, leaf) in enumerate(zip(items, leaves, strict=True))
         ],
     )
     connection.execute(
         insert(AuditNodeRow),
         [{"level": n.level, "node_index": n.index, "hash": h} for n, h in completed],
     )
-    connection.execute(
-        update(AuditTreeRow)
-        .where(AuditTreeRow.id == HEAD_ROW_ID)
-        .values(size=tree.size, compact_range=tree.to_bytes())
-    )
+    head: dict[str, object] = {"size": tree.size, "compact_range": tree.to_bytes()}
+    if inbox_position is not None:
+        head["inbox_txid"], head["inbox_id"] = inbox_position
+    connection.execute(update(AuditTreeRow).where(AuditTreeRow.id == HEAD_ROW_ID).values(head))
     return list(range(first, tree.size))
 
 
-def _event_columns(
-    event: AuditEvent, index: int, recorded_at: dt.datetime, leaf: bytes
-) -> dict[str, object]:
+def _event_columns(item: _Leaf, index: int, leaf: bytes) -> dict[str, object]:
     return {
         "leaf_index": index,
-        "recorded_at": recorded_at,
+        "recorded_at": item.recorded_at,
+        **_content_columns(item.event),
+        "leaf_hash": leaf,
+        "inbox_id": item.inbox_id,
+    }
+
+
+def _content_columns(event: AuditEvent) -> dict[str, object]:
+    return {
         "action": event.action,
         "outcome": event.outcome,
         "actor": event.actor,
@@ -192,8 +231,82 @@ def _event_columns(
         "fields": list(event.fields),
         "request_id": event.request_id,
         "classified_until": event.classified_until,
-        "leaf_hash": leaf,
     }
+
+
+# --- the inbox: appends without the head lock --------------------------------------------------
+
+_CURRENT_TXID = text("pg_current_xact_id()::text::bigint")
+_SETTLED_TXID = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+
+def queue_events(session: Session, events: Sequence[AuditEvent], *, now: dt.datetime) -> None:
+    """Record ``events`` in the audit inbox, in the caller's transaction, without the head lock.
+
+    They commit or roll back with the access they record (decision 7); ``sequence_inbox`` makes
+    them leaves of the tree soon after. Concurrent requests do not wait for one another here.
+    """
+    if not events:
+        return
+    recorded_at = utc_moment(now)
+    connection = session.connection()
+    txid: object = _CURRENT_TXID if connection.dialect.name == "postgresql" else 0
+    connection.execute(
+        insert(AuditInboxRow).values(txid=txid),  # inline: the same expression for every row
+        [{"recorded_at": recorded_at, **_content_columns(event)} for event in events],
+    )
+
+
+def sequence_inbox(session: Session, *, limit: int = 10_000) -> int:
+    """Append up to ``limit`` settled inbox rows as leaves, in ``(txid, id)`` order; return how
+    many. Runs in the caller's transaction and holds the head lock until it ends.
+
+    On PostgreSQL identity ids can commit out of order, so rows are ordered by the inserting
+    transaction's id and only those below the snapshot's xmin are taken: every transaction
+    below it has ended, so no row can later appear behind the stored position (the change
+    feed's rule, ``oberih.changes``). SQLite has one writer: ids commit in order (txid 0).
+    """
+    return _sequence_locked(session, _lock_head(session), limit=limit)
+
+
+def _sequence_locked(session: Session, tree: CompactRange, *, limit: int) -> int:
+    connection = session.connection()
+    position = connection.execute(
+        select(AuditTreeRow.inbox_txid, AuditTreeRow.inbox_id).where(AuditTreeRow.id == HEAD_ROW_ID)
+    ).one()
+    query = (
+        select(AuditInboxRow.__table__)
+        .where(
+            tuple_(AuditInboxRow.txid, AuditInboxRow.id)
+            > tuple_(position.inbox_txid, position.inbox_id)
+        )
+        .order_by(AuditInboxRow.txid, AuditInboxRow.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.where(AuditInboxRow.txid < _SETTLED_TXID)
+    rows = list(connection.execute(query))
+    if not rows:
+        return 0
+    items = [_Leaf(inbox_event(row), aware(row.recorded_at), row.id) for row in rows]
+    _append_leaves(session, tree, items, inbox_position=(rows[-1].txid, rows[-1].id))
+    return len(rows)
+
+
+def inbox_event(row: Any) -> AuditEvent:
+    """The event an inbox row (read by Core) holds."""
+    return AuditEvent(
+        action=row.action,
+        outcome=row.outcome,
+        actor=row.actor,
+        role=row.role,
+        office_code=row.office_code,
+        purpose=row.purpose,
+        person_id=row.person_id,
+        fields=tuple(row.fields),
+        request_id=row.request_id,
+        classified_until=row.classified_until,
+    )
 
 
 def _lock_head(session: Session) -> CompactRange:

@@ -1,4 +1,4 @@
-"""Background work of the audit log: sign a checkpoint whenever one is due.
+"""Background work of the audit log: sequence the inbox into the tree, sign due checkpoints.
 
 The app's lifespan starts ``run_checkpoints`` (one per process; several processes are safe: the
 head row lock orders them and a size already signed is not signed again)::
@@ -20,7 +20,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from oberih.audit.services import CheckpointPolicy, StoredCheckpoint, checkpoint_if_due
+from oberih.audit.services import (
+    CheckpointPolicy,
+    StoredCheckpoint,
+    checkpoint_if_due,
+    sequence_inbox,
+)
 from oberih.audit.signing import CheckpointSigner
 
 logger = logging.getLogger("oberih.audit")
@@ -37,8 +42,10 @@ def sign_due_checkpoint(
     policy: CheckpointPolicy,
     now: dt.datetime,
 ) -> StoredCheckpoint | None:
-    """One short transaction: sign and store a checkpoint if the policy says one is due."""
+    """One short transaction: append the settled inbox rows as leaves (every request's audit
+    events wait there), then sign and store a checkpoint if the policy says one is due."""
     with sessions() as session, session.begin():
+        sequence_inbox(session)
         return checkpoint_if_due(session, signer=signer, policy=policy, now=now)
 
 

@@ -43,9 +43,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import Checkpoint, CheckpointError, VerifierKey, verify_checkpoint
@@ -55,6 +55,7 @@ from oberih.audit.models import (
     HEAD_ROW_ID,
     AuditCheckpointRow,
     AuditEventRow,
+    AuditInboxRow,
     AuditNodeRow,
     AuditTreeRow,
 )
@@ -104,11 +105,9 @@ class _TrustedRoot:
     source: str
 
 
-class _EventColumns(Protocol):
-    """An ``audit_event`` row as read by Core (attribute access by column name)."""
+class _ContentColumns(Protocol):
+    """An event's content columns, as ``audit_event`` and ``audit_inbox`` rows share them."""
 
-    @property
-    def leaf_index(self) -> int: ...
     @property
     def recorded_at(self) -> dt.datetime: ...
     @property
@@ -131,11 +130,20 @@ class _EventColumns(Protocol):
     def request_id(self) -> str | None: ...
     @property
     def classified_until(self) -> dt.date | None: ...
+
+
+class _EventColumns(_ContentColumns, Protocol):
+    """An ``audit_event`` row as read by Core (attribute access by column name)."""
+
+    @property
+    def leaf_index(self) -> int: ...
     @property
     def leaf_hash(self) -> bytes: ...
+    @property
+    def inbox_id(self) -> int | None: ...
 
 
-def recompute_leaf_hash(row: _EventColumns) -> bytes | None:
+def recompute_leaf_hash(row: _ContentColumns) -> bytes | None:
     """The leaf hash of the row's columns as they are now; None when they are no valid event."""
     try:
         event = AuditEvent(
@@ -205,6 +213,7 @@ class _Walk:
                 if progress is not None:
                     progress(end, size)
             self._finish(size)
+            self._check_inbox(batch_size)
         except _Stop:
             return
         self.report.tree_size = size
@@ -396,6 +405,85 @@ class _Walk:
         )
         if negative is not None:
             self._stop(TamperKind.inserted, negative, "the event has a negative position")
+
+    # --- the inbox ---
+
+    def _check_inbox(self, batch_size: int) -> None:
+        """Every inbox row up to the sequencer's stored position became exactly one leaf, in
+        ``(txid, id)`` order, with the same content; no leaf claims an inbox row beyond it."""
+        head = self.session.execute(
+            select(AuditTreeRow.size, AuditTreeRow.inbox_txid, AuditTreeRow.inbox_id).where(
+                AuditTreeRow.id == HEAD_ROW_ID
+            )
+        ).first()
+        if head is None:
+            return  # reported by the walk already
+        position = (head.inbox_txid, head.inbox_id)
+        inbox_after: tuple[int, int] = (-1, -1)
+        leaf_after = -1
+        while True:
+            inbox = list(
+                self.session.execute(
+                    select(AuditInboxRow.__table__)
+                    .where(
+                        tuple_(AuditInboxRow.txid, AuditInboxRow.id) > tuple_(*inbox_after),
+                        tuple_(AuditInboxRow.txid, AuditInboxRow.id) <= tuple_(*position),
+                    )
+                    .order_by(AuditInboxRow.txid, AuditInboxRow.id)
+                    .limit(batch_size)
+                )
+            )
+            leaves: list[_EventColumns] = list(
+                self.session.execute(
+                    select(AuditEventRow.__table__)
+                    .where(
+                        AuditEventRow.inbox_id.is_not(None),
+                        AuditEventRow.leaf_index > leaf_after,
+                        AuditEventRow.leaf_index < head.size,
+                    )
+                    .order_by(AuditEventRow.leaf_index)
+                    .limit(batch_size)
+                )
+            )
+            for row, leaf in zip(inbox, leaves, strict=False):
+                self._check_sequenced(row, leaf)
+            if len(inbox) != len(leaves):
+                self._inbox_mismatch(inbox, leaves)
+            if not inbox:
+                return
+            inbox_after = (inbox[-1].txid, inbox[-1].id)
+            leaf_after = leaves[-1].leaf_index
+
+    def _check_sequenced(self, row: Any, leaf: _EventColumns) -> None:
+        if leaf.inbox_id != row.id:
+            self._stop(
+                TamperKind.reordered,
+                leaf.leaf_index,
+                f"the leaf holds inbox row {leaf.inbox_id} where inbox row {row.id} was due: "
+                "inbox rows became leaves out of order, twice, or not at all",
+            )
+        if recompute_leaf_hash(row) != recompute_leaf_hash(leaf):
+            self._stop(
+                TamperKind.changed,
+                leaf.leaf_index,
+                f"the leaf's content differs from inbox row {row.id} it was sequenced from",
+            )
+
+    def _inbox_mismatch(self, inbox: list[Any], leaves: list[_EventColumns]) -> NoReturn:
+        if len(inbox) > len(leaves):
+            missing = inbox[len(leaves)].id
+            self._stop(
+                TamperKind.deleted,
+                None,
+                f"inbox row {missing} was sequenced (the head's inbox position covers it) "
+                "but no leaf holds it",
+            )
+        extra = leaves[len(inbox)]
+        self._stop(
+            TamperKind.inserted,
+            extra.leaf_index,
+            f"the leaf claims inbox row {extra.inbox_id}, which is not a sequenced inbox row",
+        )
 
     def _stop(self, kind: TamperKind, index: int | None, detail: str) -> NoReturn:
         self._add(Finding(kind, index, detail))

@@ -39,6 +39,7 @@ from oberih.audit.services import (
     inclusion_proof,
     latest_checkpoint,
     record_event,
+    sequence_inbox,
 )
 from oberih.auth.dependencies import require
 from oberih.auth.errors import PermissionDenied
@@ -147,6 +148,7 @@ def read_my_accesses(
 ) -> AccessPage:
     if citizen.person_id is None:
         raise PermissionDenied(missing=(Permission.audit_own_read.value,), reason="no-person")
+    sequence_inbox(session)  # the accesses still in the inbox too (takes the head lock briefly)
     page = events_for_person(
         session,
         citizen.person_id,

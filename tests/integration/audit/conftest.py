@@ -19,7 +19,7 @@ from tests.unit.audit.factories import audit_event
 ORIGIN = "oberih.test/audit"
 SQLITE_TRIGGERS = [
     f"{table}_{kind}"
-    for table in ("audit_event", "audit_node", "audit_checkpoint")
+    for table in ("audit_event", "audit_node", "audit_checkpoint", "audit_inbox")
     for kind in ("no_update", "no_delete")
 ] + ["audit_tree_only_grows", "audit_tree_no_delete"]
 
