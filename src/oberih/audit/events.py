@@ -134,3 +134,24 @@ def canonical_event_bytes(event: AuditEvent, *, recorded_at: dt.datetime) -> byt
 def event_leaf_hash(event: AuditEvent, *, recorded_at: dt.datetime) -> bytes:
     """SHA-256(0x00 || canonical event bytes): the event's leaf hash (RFC 6962 §2.1)."""
     return leaf_hash(canonical_event_bytes(event, recorded_at=recorded_at))
+
+
+def event_from_columns(row: Any) -> AuditEvent:
+    """The event an audit row (or inbox row) stores, from its columns as they are now."""
+    return AuditEvent(
+        action=row.action,
+        outcome=row.outcome,
+        actor=row.actor,
+        role=row.role,
+        office_code=row.office_code,
+        purpose=row.purpose,
+        person_id=row.person_id,
+        fields=tuple(row.fields),
+        request_id=row.request_id,
+        classified_until=row.classified_until,
+    )
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; the audit log stores UTC only.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

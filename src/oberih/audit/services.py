@@ -37,7 +37,14 @@ from sqlalchemy import insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import parse_checkpoint_text
-from oberih.audit.events import AuditEvent, InvalidAuditEvent, event_leaf_hash, utc_moment
+from oberih.audit.events import (
+    AuditEvent,
+    InvalidAuditEvent,
+    as_utc,
+    event_from_columns,
+    event_leaf_hash,
+    utc_moment,
+)
 from oberih.audit.merkle import (
     CompactRange,
     NodeId,
@@ -400,9 +407,7 @@ def _checkpoint_from_row(row: AuditCheckpointRow) -> StoredCheckpoint:
     )
 
 
-def aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite returns naive datetimes; the audit log stores UTC only.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+aware = as_utc  # kept: other modules import it from here
 
 
 # --- proofs ------------------------------------------------------------------------------------
@@ -469,18 +474,7 @@ def event_from_row(row: AuditEventRow) -> RecordedEvent:
     return RecordedEvent(
         leaf_index=row.leaf_index,
         recorded_at=aware(row.recorded_at),
-        event=AuditEvent(
-            action=row.action,
-            outcome=row.outcome,
-            actor=row.actor,
-            role=row.role,
-            office_code=row.office_code,
-            purpose=row.purpose,
-            person_id=row.person_id,
-            fields=tuple(row.fields),
-            request_id=row.request_id,
-            classified_until=row.classified_until,
-        ),
+        event=event_from_columns(row),
         leaf_hash=row.leaf_hash,
     )
 

@@ -49,7 +49,12 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import Checkpoint, CheckpointError, VerifierKey, verify_checkpoint
-from oberih.audit.events import AuditEvent, InvalidAuditEvent, event_leaf_hash
+from oberih.audit.events import (
+    InvalidAuditEvent,
+    as_utc,
+    event_from_columns,
+    event_leaf_hash,
+)
 from oberih.audit.merkle import EMPTY_ROOT, CompactRange, NodeId
 from oberih.audit.models import (
     HEAD_ROW_ID,
@@ -146,22 +151,7 @@ class _EventColumns(_ContentColumns, Protocol):
 def recompute_leaf_hash(row: _ContentColumns) -> bytes | None:
     """The leaf hash of the row's columns as they are now; None when they are no valid event."""
     try:
-        event = AuditEvent(
-            action=row.action,
-            outcome=row.outcome,
-            actor=row.actor,
-            role=row.role,
-            office_code=row.office_code,
-            purpose=row.purpose,
-            person_id=row.person_id,
-            fields=tuple(row.fields),
-            request_id=row.request_id,
-            classified_until=row.classified_until,
-        )
-        recorded_at = row.recorded_at
-        if recorded_at.tzinfo is None:  # SQLite returns naive datetimes; all are UTC
-            recorded_at = recorded_at.replace(tzinfo=dt.UTC)
-        return event_leaf_hash(event, recorded_at=recorded_at)
+        return event_leaf_hash(event_from_columns(row), recorded_at=as_utc(row.recorded_at))
     except (InvalidAuditEvent, TypeError, ValueError):
         return None
 
