@@ -97,6 +97,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def other_database_url(
+    database_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """A second fresh, migrated database on the engine of ``database_url`` (two runs compared)."""
+    if database_url.startswith("sqlite"):
+        path = tmp_path / "other.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    yield from _fresh_postgres_database(request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture
 def postgres_database_url(postgres_template: str) -> Iterator[str]:
     """URL of a fresh, migrated PostgreSQL database (for PostgreSQL-only behaviour)."""
     yield from _fresh_postgres_database(postgres_template)

@@ -256,6 +256,27 @@ def revoke_stale_documents(
     return revoked
 
 
+def revoke_stale_documents_of(
+    session: Session, person_ids: Sequence[uuid.UUID], *, now: dt.datetime
+) -> list[IssuedDocumentRow]:
+    """``revoke_stale_documents`` for many persons (a chunk of a feed): one query finds which
+    of them hold a document that is not revoked; only those are checked."""
+    if not person_ids:
+        return []
+    holders = session.scalars(
+        select(IssuedDocumentRow.person_id)
+        .where(
+            IssuedDocumentRow.person_id.in_(sorted(set(person_ids))),
+            IssuedDocumentRow.revoked_at.is_(None),
+        )
+        .distinct()
+    ).all()
+    revoked: list[IssuedDocumentRow] = []
+    for person_id in sorted(holders):
+        revoked.extend(revoke_stale_documents(session, person_id, now=now))
+    return revoked
+
+
 def claims_fingerprint_of(shown: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(shown)).hexdigest()
 

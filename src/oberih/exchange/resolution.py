@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from oberih.exchange.matching import NameFrequencies, Profile, score
 from oberih.exchange.messages import Subject
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.names import name_keys
-from oberih.persons.models import NameKeyRow, PersonStateRow
+from oberih.persons.models import IdentifierRow, NameKeyRow, PersonStateRow
 from oberih.persons.services import find_person_by_identifier
 
 Outcome = Literal["link", "review", "no_link"]
@@ -91,6 +92,7 @@ class NameDictionary:
             self.counts[part][key] = frequency
             self.by_latin[part][latin].add(key)
         self._choices: dict[str, list[str]] = {}
+        self._frequencies: NameFrequencies | None = None
 
     @classmethod
     def load(cls, session: Session) -> NameDictionary:
@@ -100,13 +102,18 @@ class NameDictionary:
         return cls([tuple(row) for row in rows])  # type: ignore[misc]
 
     def frequencies(self) -> NameFrequencies:
-        total = sum(self.counts.get("surname", {}).values())
-        return NameFrequencies(counts=dict(self.counts), total=max(total, 1))
+        # Kept between calls: summing every surname's count for each record scored was the
+        # single largest cost of resolution on a national dictionary.
+        if self._frequencies is None:
+            total = sum(self.counts.get("surname", {}).values())
+            self._frequencies = NameFrequencies(counts=dict(self.counts), total=max(total, 1))
+        return self._frequencies
 
     def add(self, part: str, name: str) -> None:
         keys = name_keys(name)
         key = keys.cyrillic or keys.latin
         self.counts[part][key] = self.counts[part].get(key, 0) + 1
+        self._frequencies = None
         if key not in self.by_latin[part][keys.latin]:
             self.by_latin[part][keys.latin].add(key)
             self._choices.pop(part, None)
@@ -160,6 +167,10 @@ class Resolver:
         self.thresholds = thresholds or Thresholds()
         self.max_candidates = max_candidates
         self._dictionary: NameDictionary | None = None
+        # Filled by ``prefetch`` for a chunk of records: (kind, value) -> owner (None: nobody),
+        # and the identifying fields of those owners.
+        self._owners: dict[tuple[str, str], uuid.UUID | None] | None = None
+        self._stored: dict[uuid.UUID, Profile] = {}
 
     def dictionary(self, session: Session) -> NameDictionary:
         if self._dictionary is None:
@@ -178,13 +189,49 @@ class Resolver:
             if name:
                 self._dictionary.add(part, name)
 
+    def prefetch(self, session: Session, subjects: Iterable[Subject]) -> None:
+        """Look up at once the identifiers a chunk of records carries and their owners'
+        identifying fields; ``resolve`` then reads them from memory until ``forget``."""
+        wanted = sorted({item for s in subjects for item in subject_identifiers(s)[0]})
+        owners: dict[tuple[str, str], uuid.UUID | None] = dict.fromkeys(wanted)
+        if wanted:
+            rows = session.execute(
+                select(IdentifierRow.kind, IdentifierRow.value, IdentifierRow.person_id).where(
+                    tuple_(IdentifierRow.kind, IdentifierRow.value).in_(wanted),
+                    IdentifierRow.active,
+                )
+            )
+            owners.update(((kind, value), person_id) for kind, value, person_id in rows)
+        found = sorted({owner for owner in owners.values() if owner is not None})
+        self._owners = owners
+        self._stored = dict(
+            self._profiles(session, [PersonStateRow.person_id.in_(found)], limit=None)
+            if found
+            else []
+        )
+
+    def identified(self, kind: str, value: str, person_id: uuid.UUID) -> None:
+        """An identifier a record of the chunk is about to give ``person_id``: later records
+        of the chunk carrying it find that person, as they would after the commit."""
+        if self._owners is not None:
+            self._owners[(kind, value)] = person_id
+
+    def forget(self) -> None:
+        self._owners = None
+        self._stored = {}
+
+    def _owner(self, session: Session, kind: str, value: str) -> uuid.UUID | None:
+        if self._owners is not None and (kind, value) in self._owners:
+            return self._owners[(kind, value)]
+        return find_person_by_identifier(session, kind, value)
+
     def resolve(self, session: Session, subject: Subject) -> Resolution:
         profile = subject_profile(subject)
         identifiers, invalid = subject_identifiers(subject)
         owners = {
             owner
             for kind, value in identifiers
-            if (owner := find_person_by_identifier(session, kind, value)) is not None
+            if (owner := self._owner(session, kind, value)) is not None
         }
         if len(owners) == 1:
             return self._by_identifier(session, profile, owners.pop(), identifiers, invalid)
@@ -199,9 +246,9 @@ class Resolver:
         invalid: dict[str, str],
     ) -> Resolution:
         fields: dict[str, Any] = {kind: "match" for kind, _ in identifiers} | invalid
-        stored = self._profiles(session, [PersonStateRow.person_id == person_id])
-        if stored and _has_names(profile):
-            check = score(profile, stored[0][1], self.dictionary(session).frequencies())
+        stored = self._stored.get(person_id) or stored_profile(session, person_id, self)
+        if stored is not None and _has_names(profile):
+            check = score(profile, stored, self.dictionary(session).frequencies())
             fields["names_check"] = check.total
             if check.total < 0:  # the identifier says one person, the names another
                 return self._probabilistic(session, profile, forced={person_id}, invalid=fields)
@@ -265,10 +312,12 @@ class Resolver:
             found.update(self._profiles(session, [PersonStateRow.person_id.in_(sorted(forced))]))
         return list(found.items())
 
-    def _profiles(self, session: Session, conditions: list[Any]) -> list[tuple[uuid.UUID, Profile]]:
-        rows = session.execute(
-            select(*_CANDIDATE_COLUMNS).where(*conditions).limit(self.max_candidates)
-        )
+    def _profiles(
+        self, session: Session, conditions: list[Any], *, limit: int | None = -1
+    ) -> list[tuple[uuid.UUID, Profile]]:
+        query = select(*_CANDIDATE_COLUMNS).where(*conditions)
+        query = query.limit(self.max_candidates if limit == -1 else limit)
+        rows = session.execute(query)
         return [
             (
                 person_id,
@@ -289,7 +338,9 @@ def _has_names(profile: Profile) -> bool:
     return bool(profile.surname and profile.given_name)
 
 
-def stored_profile(session: Session, person_id: uuid.UUID) -> Profile | None:
+def stored_profile(
+    session: Session, person_id: uuid.UUID, resolver: Resolver | None = None
+) -> Profile | None:
     """The identifying fields of a stored person, as the matcher compares them."""
-    found = Resolver()._profiles(session, [PersonStateRow.person_id == person_id])
+    found = (resolver or Resolver())._profiles(session, [PersonStateRow.person_id == person_id])
     return found[0][1] if found else None

@@ -24,23 +24,31 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import record_event
+from oberih.audit.services import record_event, sequence_inbox
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
+from oberih.exchange.chunks import process_chunk
 from oberih.exchange.matching import Profile
-from oberih.exchange.messages import Birth, Message, parse_message, parse_source
+from oberih.exchange.messages import Birth, Message, parse_source
 from oberih.exchange.models import (
     ExchangeBatch,
     ExchangeRecord,
     LinkDecision,
     MatchReview,
     RecordState,
+)
+from oberih.exchange.outcomes import (
+    Quarantine,
+    applied_event,
+    decision,
+    finish,
+    parse_record,
+    reason_of,
 )
 from oberih.exchange.resolution import Resolution, Resolver
 from oberih.exchange.signing import BatchRejected, KeyRing, verify_batch
@@ -58,6 +66,8 @@ from oberih.rules.services import refresh_person
 
 MAX_RECORDS_PER_BATCH = 100_000
 MAX_ATTEMPTS = 3
+CHUNK_SIZE = 500  # records per transaction: see ``chunks``
+AUDIT_SEQUENCING_LIMIT = 10_000
 logger = logging.getLogger("oberih.exchange")
 
 
@@ -194,45 +204,77 @@ class Processor:
     clock: Callable[[], dt.datetime]
     resolver: Resolver = field(default_factory=Resolver)
     recompute: bool = True  # refresh determinations after each applied record
+    chunk_size: int = CHUNK_SIZE
     _failures: dict[tuple[uuid.UUID, int], int] = field(default_factory=dict, repr=False)
 
     def process_pending(
         self, *, batch_id: uuid.UUID | None = None, limit: int | None = None
     ) -> int:
-        """Process pending records until none is left (or ``limit``); return how many."""
+        """Process pending records until none is left (or ``limit``); return how many ended.
+
+        A chunk of up to ``chunk_size`` records at a time, in one transaction (``chunks``).
+        After each chunk the audit inbox is sequenced into the log, so the accesses of intake
+        are leaves of the tree as soon as their facts are committed."""
         done = 0
         while limit is None or done < limit:
-            key: tuple[uuid.UUID, int] | None = None
+            size = self.chunk_size if limit is None else min(self.chunk_size, limit - done)
+            keys: list[tuple[uuid.UUID, int]] = []
             try:
                 with self.sessions() as session, session.begin():
-                    record = claim_pending(session, batch_id)
-                    if record is None:
+                    records = claim_chunk(session, batch_id, size)
+                    if not records:
                         return done
-                    key = (record.batch_id, record.position)
-                    self.process_record(session, record)
+                    keys = [(record.batch_id, record.position) for record in records]
+                    ended = self.process_chunk(session, records)
             except DBAPIError as error:
                 # A race with another worker (the same record id in two batches, an identifier
-                # registered meanwhile): the transaction is rolled back and the record is still
-                # pending; the retry sees the other worker's commit. A record that keeps failing
-                # is quarantined with the error rather than retried for ever.
-                if key is None:
+                # registered meanwhile) rolls the chunk back: its records are still pending.
+                # They are retried one per transaction, so that one bad record cannot hold the
+                # others back; a record that keeps failing is quarantined with the error.
+                if not keys:
                     raise
+                logger.warning("chunk of %d records failed (%s)", len(keys), _error_name(error))
+                done += self._one_by_one(keys)
+                continue
+            done += ended
+            self._sequence_audit()
+        return done
+
+    def process_chunk(self, session: Session, records: list[ExchangeRecord]) -> int:
+        """Process claimed records in the caller's transaction; return how many ended (a record
+        whose id occurs earlier in the same chunk stays pending for the next one)."""
+        return process_chunk(self, session, records)
+
+    def _one_by_one(self, keys: list[tuple[uuid.UUID, int]]) -> int:
+        done = 0
+        for key in keys:
+            try:
+                with self.sessions() as session, session.begin():
+                    record = claim_record(session, key)
+                    if record is None:  # ended meanwhile, or another worker holds it
+                        continue
+                    self.process_record(session, record)
+            except DBAPIError as error:
                 self._failed(key, error)
                 continue
             done += 1
+        self._sequence_audit()
         return done
+
+    def _sequence_audit(self) -> None:
+        with self.sessions() as session, session.begin():
+            while sequence_inbox(session, limit=AUDIT_SEQUENCING_LIMIT) == AUDIT_SEQUENCING_LIMIT:
+                pass
 
     def _failed(self, key: tuple[uuid.UUID, int], error: DBAPIError) -> None:
         failures = self._failures[key] = self._failures.get(key, 0) + 1
-        logger.warning("record %s/%s failed (%s)", key[0], key[1], type(error.orig).__name__)
+        logger.warning("record %s/%s failed (%s)", key[0], key[1], _error_name(error))
         if failures < MAX_ATTEMPTS:
             return
         with self.sessions() as session, session.begin():
             record = get_record(session, *key)
-            detail = (
-                f"error: the database refused it {failures} times ({type(error.orig).__name__})"
-            )
-            _finish(record, RecordState.quarantined, detail)
+            detail = f"error: the database refused it {failures} times ({_error_name(error)})"
+            finish(record, RecordState.quarantined, detail)
             record.processed_at = self.clock()
 
     def process_record(
@@ -244,23 +286,25 @@ class Processor:
         now = self.clock()
         record.processed_at = now
         try:
-            message = _parse(record)
-        except _Quarantine as problem:
-            _finish(record, RecordState.quarantined, problem.reason)
+            message = parse_record(record)
+        except Quarantine as problem:
+            finish(record, RecordState.quarantined, problem.reason)
             return
         earlier = _earlier_state(session, record)
         if earlier is not None:
             state, reason = earlier
-            _finish(record, state, reason)
+            finish(record, state, reason)
             return
         adapted = adapt(record.source, message)
         if person_id is not None:
             resolution = Resolution("link", "officer", person_id)
         else:
             resolution = self.resolver.resolve(session, message.subject)
-        self._act(session, record, message, adapted, resolution, now)
+        event = self.act(session, record, message, adapted, resolution, now)
+        if event is not None:
+            record_event(session, event, now=now)
 
-    def _act(
+    def act(
         self,
         session: Session,
         record: ExchangeRecord,
@@ -268,7 +312,9 @@ class Processor:
         adapted: Adapted,
         resolution: Resolution,
         now: dt.datetime,
-    ) -> None:
+    ) -> AuditEvent | None:
+        """End ``record`` as its identity decision says; return the audit event of the facts
+        it appended (the caller records it), if any."""
         if resolution.outcome == "review":
             _decide(session, record, resolution, now, outcome="review")
             session.add(
@@ -281,29 +327,27 @@ class Processor:
                     created_at=now,
                 )
             )
-            _finish(record, RecordState.review, "identity uncertain: waiting for an officer")
-            return
+            finish(record, RecordState.review, "identity uncertain: waiting for an officer")
+            return None
         if resolution.outcome == "link" and resolution.person_id is not None:
             _decide(session, record, resolution, now, outcome="link")
-            self._apply(session, record, adapted, resolution.person_id, now)
-            return
+            return self.apply(session, record, adapted, resolution.person_id, now)
         if adapted.creates_person:
             _decide(session, record, resolution, now, outcome="new_person")
-            self._register(session, record, message, adapted, now)
-            return
+            return self._register(session, record, message, adapted, now)
         _decide(session, record, resolution, now, outcome="no_link")
-        _finish(
-            record, RecordState.quarantined, "no-matching-person: no person matches the subject"
-        )
+        finish(record, RecordState.quarantined, "no-matching-person: no person matches the subject")
+        return None
 
-    def _apply(
+    def apply(
         self,
         session: Session,
         record: ExchangeRecord,
         adapted: Adapted,
         person_id: uuid.UUID,
         now: dt.datetime,
-    ) -> None:
+    ) -> AuditEvent | None:
+        """Append one record's facts to the person, in a savepoint of its own."""
         savepoint = session.begin_nested()
         try:
             facts = [
@@ -318,12 +362,12 @@ class Processor:
                 revoke_stale_documents(session, person_id, now=now)
         except (InvalidFact, ConflictingResend, IdentifierTaken, PersonNotFound) as problem:
             savepoint.rollback()
-            _finish(record, RecordState.quarantined, _reason(problem), person_id=person_id)
-            return
+            finish(record, RecordState.quarantined, reason_of(problem), person_id=person_id)
+            return None
         savepoint.commit()
         state = RecordState.applied if result.appended else RecordState.duplicate
-        _finish(record, state, None, person_id=person_id)
-        _audit(session, record, person_id, now)
+        finish(record, state, None, person_id=person_id)
+        return applied_event(record, person_id)
 
     def _register(
         self,
@@ -332,7 +376,7 @@ class Processor:
         message: Message,
         adapted: Adapted,
         now: dt.datetime,
-    ) -> None:
+    ) -> AuditEvent | None:
         savepoint = session.begin_nested()
         try:
             result = create_person(session, facts=[item.fact for item in adapted.facts], now=now)
@@ -340,27 +384,27 @@ class Processor:
                 refresh_person(session, result.person_id, now=now)
         except (InvalidFact, ConflictingResend, IdentifierTaken) as problem:
             savepoint.rollback()
-            _finish(record, RecordState.quarantined, _reason(problem))
-            return
+            finish(record, RecordState.quarantined, reason_of(problem))
+            return None
         savepoint.commit()
         assert isinstance(message, Birth)
         body = message.payload
         self.resolver.registered(
             Profile(surname=body.surname, given_name=body.given_name, patronymic=body.patronymic)
         )
-        _finish(record, RecordState.applied, None, person_id=result.person_id)
-        _audit(session, record, result.person_id, now)
-
-
-class _Quarantine(Exception):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+        finish(record, RecordState.applied, None, person_id=result.person_id)
+        return applied_event(record, result.person_id)
 
 
 def claim_pending(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecord | None:
     """The oldest pending record (batches in arrival order, lines in order), locked for this
     transaction; rows another worker holds are skipped, not waited for."""
+    claimed = claim_chunk(session, batch_id, 1)
+    return claimed[0] if claimed else None
+
+
+def claim_chunk(session: Session, batch_id: uuid.UUID | None, size: int) -> list[ExchangeRecord]:
+    """The ``size`` oldest pending records, locked for this transaction (``claim_pending``)."""
     query = (
         select(ExchangeRecord)
         .join(ExchangeBatch, ExchangeBatch.id == ExchangeRecord.batch_id)
@@ -370,23 +414,22 @@ def claim_pending(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecor
         query = query.where(ExchangeRecord.batch_id == batch_id)
     query = query.order_by(
         ExchangeBatch.received_at, ExchangeRecord.batch_id, ExchangeRecord.position
-    ).limit(1)
-    return session.scalar(query.with_for_update(skip_locked=True, of=ExchangeRecord))
+    ).limit(size)
+    return list(session.scalars(query.with_for_update(skip_locked=True, of=ExchangeRecord)))
 
 
-def _parse(record: ExchangeRecord) -> Message:
-    try:
-        document = json.loads(record.raw)
-    except json.JSONDecodeError as exc:
-        raise _Quarantine(f"malformed: not JSON ({exc.msg} at column {exc.colno})") from None
-    try:
-        return parse_message(parse_source(record.source), document)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors(include_input=False)[:10]
-        )
-        raise _Quarantine(f"invalid: {problems}"[:1000]) from None
+def claim_record(session: Session, key: tuple[uuid.UUID, int]) -> ExchangeRecord | None:
+    """One record, locked for this transaction, if it is still pending and no worker holds it."""
+    query = select(ExchangeRecord).where(
+        ExchangeRecord.batch_id == key[0],
+        ExchangeRecord.position == key[1],
+        ExchangeRecord.state == RecordState.pending,
+    )
+    return session.scalar(query.with_for_update(skip_locked=True))
+
+
+def _error_name(error: DBAPIError) -> str:
+    return type(error.orig).__name__
 
 
 def _earlier_state(
@@ -431,6 +474,17 @@ def record_has_open_review(session: Session, record: ExchangeRecord) -> bool:
     ) > 0
 
 
+def _decide(
+    session: Session,
+    record: ExchangeRecord,
+    resolution: Resolution,
+    now: dt.datetime,
+    *,
+    outcome: str,
+) -> None:
+    session.add(LinkDecision(**decision(record, resolution, now, outcome=outcome)))
+
+
 def _with_supersedes(session: Session, fact: NewFact, record_id: str | None) -> NewFact:
     if record_id is None:
         return fact
@@ -441,68 +495,6 @@ def _with_supersedes(session: Session, fact: NewFact, record_id: str | None) -> 
     )
     # An ending whose start never arrived is still a closed interval on its own.
     return fact if earlier is None else fact.model_copy(update={"supersedes_id": earlier})
-
-
-def _decide(
-    session: Session,
-    record: ExchangeRecord,
-    resolution: Resolution,
-    now: dt.datetime,
-    *,
-    outcome: str,
-) -> None:
-    session.add(
-        LinkDecision(
-            batch_id=record.batch_id,
-            position=record.position,
-            outcome=outcome,
-            method=resolution.method,
-            person_id=resolution.person_id if outcome in ("link", "review") else None,
-            score=resolution.score,
-            fields=resolution.fields,
-            decided_at=now,
-            actor=f"system:exchange:{record.source}",
-        )
-    )
-
-
-def _finish(
-    record: ExchangeRecord,
-    state: RecordState,
-    reason: str | None,
-    *,
-    person_id: uuid.UUID | None = None,
-) -> None:
-    record.state = state
-    record.reason = reason[:1000] if reason else None
-    record.person_id = person_id
-
-
-def _reason(problem: Exception) -> str:
-    slug = {
-        InvalidFact: "invalid-fact",
-        ConflictingResend: "conflict",
-        IdentifierTaken: "identifier-taken",
-        PersonNotFound: "person-not-found",
-    }[type(problem)]
-    return f"{slug}: {problem}"
-
-
-def _audit(
-    session: Session, record: ExchangeRecord, person_id: uuid.UUID, now: dt.datetime
-) -> None:
-    event = AuditEvent(
-        action="person:fact:append",
-        outcome="allowed",
-        actor=f"source:{record.source}",
-        role="source_register",
-        office_code=None,
-        purpose=None,
-        person_id=person_id,
-        fields=(record.message_type or "record",),
-        request_id=f"batch-{record.batch_id.hex[:16]}-{record.position}"[:64],
-    )
-    record_event(session, event, now=now)
 
 
 # --- reading and operator actions -------------------------------------------------------------
@@ -628,9 +620,11 @@ def decide_review(
 def _reject(
     processor: Processor, session: Session, record: ExchangeRecord, now: dt.datetime
 ) -> None:
-    message = _parse(record)
+    message = parse_record(record)
     adapted = adapt(record.source, message)
-    processor._act(session, record, message, adapted, Resolution("no_link", "officer"), now)
+    event = processor.act(session, record, message, adapted, Resolution("no_link", "officer"), now)
+    if event is not None:
+        record_event(session, event, now=now)
 
 
 def iter_batch_records(session: Session, batch_id: uuid.UUID) -> Iterator[ExchangeRecord]:

@@ -60,7 +60,8 @@ class AppendResult:
     duplicates: list[Fact] = field(default_factory=list)
 
 
-def fact_from_row(row: FactRow) -> Fact:
+def fact_from_row(row: FactRow | Any) -> Fact:
+    """The domain fact of a journal row, read by the ORM or by Core (same column names)."""
     return Fact(
         id=row.id,
         person_id=row.person_id,

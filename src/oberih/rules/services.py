@@ -20,7 +20,7 @@ import json
 import multiprocessing
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from oberih.db.engine import make_engine
 from oberih.persons.models import PersonStateRow
 from oberih.persons.services import append_facts, get_state
+from oberih.persons.state import PersonState
 from oberih.rules.automatic import automatic_deferrals
 from oberih.rules.determination import Determination, determine
 from oberih.rules.models import DeterminationRow
@@ -436,3 +437,48 @@ def refresh_person(
     determination = determine(situation_from_state(state), on, profile)
     store_determination(session, determination, now=now)
     return determination
+
+
+def refresh_persons(
+    session: Session,
+    states: Mapping[uuid.UUID, PersonState],
+    *,
+    now: dt.datetime,
+    profile: Profile | None = None,
+) -> None:
+    """``refresh_person`` for many persons whose facts were just appended (``states``: their
+    folded states, so nothing is read again): one query for their latest determinations, one
+    write for those that changed. A person due an automatic deferral goes through
+    ``refresh_person``, which appends it."""
+    if not states:
+        return
+    on = now.date()
+    connection = session.connection()
+    latest = _latest_hashes_of(connection, sorted(states))
+    rows: list[dict[str, Any]] = []
+    for person_id, state in states.items():
+        if automatic_deferrals(state, on, profile):
+            refresh_person(session, person_id, now=now, profile=profile)
+            continue
+        determination = determine(situation_from_state(state), on, profile)
+        fingerprint, record = determination.fingerprint_and_record()
+        if latest.get(person_id) == fingerprint:
+            continue
+        row = _row(determination, fingerprint, now, record)
+        row["person_id"] = person_id
+        rows.append(row)
+    _write(connection, rows)
+
+
+def _latest_hashes_of(connection: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    newest = (
+        select(func.max(DeterminationRow.id))
+        .where(DeterminationRow.person_id.in_(ids))
+        .group_by(DeterminationRow.person_id)
+    )
+    rows = connection.execute(
+        select(DeterminationRow.person_id, DeterminationRow.result_hash).where(
+            DeterminationRow.id.in_(newest)
+        )
+    )
+    return {person_id: result_hash for person_id, result_hash in rows}

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.exchange.models import ExchangeRecord
@@ -93,6 +94,8 @@ def test_a_record_the_database_keeps_refusing_is_quarantined(
     def refused(*_args: object, **_kwargs: object) -> None:
         raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
 
+    # The database refuses the chunk and then the record alone, every time.
+    monkeypatch.setattr(processor, "process_chunk", refused)
     monkeypatch.setattr(processor, "process_record", refused)
     assert processor.process_pending() == 0
     with make_session_factory(engine)() as session:
@@ -100,3 +103,32 @@ def test_a_record_the_database_keeps_refusing_is_quarantined(
             select(ExchangeRecord).where(ExchangeRecord.batch_id == batch_id)
         )
         assert record.state == "quarantined" and (record.reason or "").startswith("error:")
+
+
+def test_a_refused_chunk_is_retried_record_by_record(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_id = _batch(engine, 3)
+    processor = Processor(sessions=make_session_factory(engine), clock=lambda: NOW)
+    process_record = processor.process_record
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+
+    def refuses_the_second(session: Session, record: ExchangeRecord) -> None:
+        if record.position == 2:
+            refused()
+        process_record(session, record)
+
+    monkeypatch.setattr(processor, "process_chunk", refused)
+    monkeypatch.setattr(processor, "process_record", refuses_the_second)
+    assert processor.process_pending() == 2
+    with make_session_factory(engine)() as session:
+        states = {
+            record.position: record.state
+            for record in session.scalars(
+                select(ExchangeRecord).where(ExchangeRecord.batch_id == batch_id)
+            )
+        }
+        assert states == {1: "applied", 2: "quarantined", 3: "applied"}
+        assert batch_report(session, batch_id).counts["applied"] == 2

@@ -1,0 +1,99 @@
+"""How a record ends: parsing it, its identity decision, its final state, its audit event.
+
+Shared by the two paths of intake (``services.Processor``: one record at a time, for an
+officer's decision and as the fallback; ``chunks``: a chunk of records in one transaction), so
+that a record ends the same way whichever path took it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+
+from oberih.audit.events import AuditEvent
+from oberih.exchange.messages import Message, parse_message, parse_source
+from oberih.exchange.models import ExchangeRecord, RecordState
+from oberih.exchange.resolution import Resolution
+from oberih.persons.facts import InvalidFact
+from oberih.persons.services import ConflictingResend, IdentifierTaken, PersonNotFound
+
+
+class Quarantine(Exception):
+    """The record cannot be read: it ends quarantined with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def parse_record(record: ExchangeRecord) -> Message:
+    try:
+        document = json.loads(record.raw)
+    except json.JSONDecodeError as exc:
+        raise Quarantine(f"malformed: not JSON ({exc.msg} at column {exc.colno})") from None
+    try:
+        return parse_message(parse_source(record.source), document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors(include_input=False)[:10]
+        )
+        raise Quarantine(f"invalid: {problems}"[:1000]) from None
+
+
+def decision(
+    record: ExchangeRecord, resolution: Resolution, now: dt.datetime, *, outcome: str
+) -> dict[str, Any]:
+    """The ``exchange_link_decision`` row of a system decision about ``record``."""
+    return {
+        "batch_id": record.batch_id,
+        "position": record.position,
+        "outcome": outcome,
+        "method": resolution.method,
+        "person_id": resolution.person_id if outcome in ("link", "review") else None,
+        "score": resolution.score,
+        "fields": resolution.fields,
+        "decided_at": now,
+        "actor": f"system:exchange:{record.source}",
+    }
+
+
+def finish(
+    record: ExchangeRecord,
+    state: RecordState,
+    reason: str | None,
+    *,
+    person_id: uuid.UUID | None = None,
+) -> None:
+    record.state = state
+    record.reason = reason[:1000] if reason else None
+    record.person_id = person_id
+
+
+def reason_of(problem: Exception) -> str:
+    slug = {
+        InvalidFact: "invalid-fact",
+        ConflictingResend: "conflict",
+        IdentifierTaken: "identifier-taken",
+        PersonNotFound: "person-not-found",
+    }[type(problem)]
+    return f"{slug}: {problem}"
+
+
+def applied_event(record: ExchangeRecord, person_id: uuid.UUID) -> AuditEvent:
+    """The audit event of a record's facts appended to a person's journal."""
+    return AuditEvent(
+        action="person:fact:append",
+        outcome="allowed",
+        actor=f"source:{record.source}",
+        role="source_register",
+        office_code=None,
+        purpose=None,
+        person_id=person_id,
+        fields=(record.message_type or "record",),
+        request_id=f"batch-{record.batch_id.hex[:16]}-{record.position}"[:64],
+    )
