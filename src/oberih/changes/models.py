@@ -41,7 +41,8 @@ class ChangeEvent(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-_CURRENT_TXID = text("pg_current_xact_id()::text::bigint")
+CURRENT_TXID = text("pg_current_xact_id()::text::bigint")
+CHANGE_COLUMNS = ("txid", "person_id", "kind", "source", "recorded_at")
 
 
 @event.listens_for(FactRow, "after_insert")
@@ -54,7 +55,7 @@ def record_changes(connection: Connection, facts: Sequence[FactRow | Fact]) -> N
     each row; bulk appends (``persons.batch``), which insert facts by Core, call it themselves."""
     if not facts:
         return
-    txid: Any = _CURRENT_TXID if connection.dialect.name == "postgresql" else 0
+    txid: Any = CURRENT_TXID if connection.dialect.name == "postgresql" else 0
     connection.execute(
         insert(ChangeEvent).values(txid=txid),  # inline: the same expression for every row
         [

@@ -29,11 +29,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events
+from oberih.db.queries import pairs_in
 from oberih.documents.services import revoke_stale_documents_of
 from oberih.exchange.adapters import Adapted, adapt
 from oberih.exchange.messages import Message
@@ -140,7 +141,7 @@ def _earlier_records(
         select(
             ExchangeRecord.source, ExchangeRecord.source_record_id, ExchangeRecord.content_hash
         ).where(
-            tuple_(ExchangeRecord.source, ExchangeRecord.source_record_id).in_(keys),
+            pairs_in(ExchangeRecord.source, ExchangeRecord.source_record_id, keys),
             ExchangeRecord.state.in_(_SETTLED),
         )
     )
@@ -231,7 +232,7 @@ def _superseded(
         return {}, set()
     rows = session.execute(
         select(FactRow.source, FactRow.source_record_id, FactRow.id).where(
-            tuple_(FactRow.source, FactRow.source_record_id).in_(wanted)
+            pairs_in(FactRow.source, FactRow.source_record_id, wanted)
         )
     )
     found = {(source, record_id): fact_id for source, record_id, fact_id in rows}

@@ -23,9 +23,10 @@ from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oberih.db.queries import pairs_in
 from oberih.exchange.matching import NameFrequencies, Profile, score
 from oberih.exchange.messages import Subject
 from oberih.identifiers import InvalidIdentifier, parse_identifier
@@ -197,7 +198,7 @@ class Resolver:
         if wanted:
             rows = session.execute(
                 select(IdentifierRow.kind, IdentifierRow.value, IdentifierRow.person_id).where(
-                    tuple_(IdentifierRow.kind, IdentifierRow.value).in_(wanted),
+                    pairs_in(IdentifierRow.kind, IdentifierRow.value, wanted),
                     IdentifierRow.active,
                 )
             )

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,8 +136,10 @@ def receive_batch(
     )
     session.add(batch)
     session.flush()
-    session.add_all(_record(batch, position, line) for position, line in lines)
-    session.flush()
+    # Core, not the ORM: a batch holds up to 100,000 lines, and nothing reads them back here.
+    session.connection().execute(
+        insert(ExchangeRecord), [_record(batch, position, line) for position, line in lines]
+    )
     return batch
 
 
@@ -156,25 +158,36 @@ def _lines(body: bytes, batch_format: str) -> list[tuple[int, str]]:
     return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
-def _record(batch: ExchangeBatch, position: int, line: str) -> ExchangeRecord:
-    source_record_id, message_type = _peek(line)
-    return ExchangeRecord(
-        batch_id=batch.id,
-        position=position,
-        source=batch.source,
-        source_record_id=source_record_id,
-        message_type=message_type,
-        raw=line,
-        content_hash=content_hash(line),
-        state=RecordState.pending,
-    )
+def _record(batch: ExchangeBatch, position: int, line: str) -> dict[str, Any]:
+    document = _document(line)
+    source_record_id, message_type = _peek(document)
+    return {
+        "batch_id": batch.id,
+        "position": position,
+        "source": batch.source,
+        "source_record_id": source_record_id,
+        "message_type": message_type,
+        "raw": line,
+        "original_raw": None,
+        "content_hash": _content_hash(line, document),
+        "state": RecordState.pending.value,
+        "reason": None,
+        "person_id": None,
+        "processed_at": None,
+    }
 
 
-def _peek(line: str) -> tuple[str | None, str | None]:
+_NOT_JSON = object()
+
+
+def _document(line: str) -> Any:
     try:
-        document = json.loads(line)
+        return json.loads(line)
     except ValueError:
-        return None, None
+        return _NOT_JSON
+
+
+def _peek(document: Any) -> tuple[str | None, str | None]:
     if not isinstance(document, dict):
         return None, None
     record_id, message_type = document.get("source_record_id"), document.get("message_type")
@@ -186,10 +199,15 @@ def _peek(line: str) -> tuple[str | None, str | None]:
 
 def content_hash(line: str) -> str:
     """Hash of the record's content, independent of key order and spacing."""
-    try:
-        canonical = json.dumps(json.loads(line), sort_keys=True, separators=(",", ":"))
-    except ValueError:
-        canonical = line
+    return _content_hash(line, _document(line))
+
+
+def _content_hash(line: str, document: Any) -> str:
+    canonical = (
+        line
+        if document is _NOT_JSON
+        else json.dumps(document, sort_keys=True, separators=(",", ":"))
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -557,7 +575,7 @@ def correct_record(
             record.original_raw = record.raw
         record.raw = corrected
         record.content_hash = content_hash(corrected)
-        record.source_record_id, record.message_type = _peek(corrected)
+        record.source_record_id, record.message_type = _peek(_document(corrected))
     record.state = RecordState.pending
     record.reason = None
     session.flush()

@@ -23,11 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from oberih.changes.models import record_changes
+from oberih.changes.models import CHANGE_COLUMNS, CURRENT_TXID, record_changes
+from oberih.db.queries import pairs_in, upsert
+from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_facts, copy_rows
 from oberih.persons.facts import Fact, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
 from oberih.persons.projection import name_dictionary_entries, projection_row
@@ -133,7 +135,7 @@ def _stored_by_key(connection: Connection, facts: list[NewFact]) -> dict[tuple[s
         return {}
     rows = connection.execute(
         select(*FactRow.__table__.columns).where(
-            tuple_(FactRow.source, FactRow.source_record_id).in_(keys)
+            pairs_in(FactRow.source, FactRow.source_record_id, keys)
         )
     )
     return {(row.source, row.source_record_id): fact_from_row(row) for row in rows}
@@ -202,7 +204,7 @@ def _identifier_clashes(connection: Connection, planned: list[_Planned]) -> dict
         return {}
     rows = connection.execute(
         select(IdentifierRow.kind, IdentifierRow.value, IdentifierRow.person_id).where(
-            tuple_(IdentifierRow.kind, IdentifierRow.value).in_(sorted(wanted)),
+            pairs_in(IdentifierRow.kind, IdentifierRow.value, sorted(wanted)),
             IdentifierRow.active,
         )
     )
@@ -220,20 +222,18 @@ def _write(session: Session, connection: Connection, planned: list[_Planned]) ->
     if not planned:
         return
     facts = [fact for plan in planned for fact in plan.result.appended]
-    connection.execute(insert(FactRow), [fact_columns(fact) for fact in facts])
-    record_changes(connection, facts)
     ids = [plan.person_id for plan in planned]
-    connection.execute(delete(IdentifierRow).where(IdentifierRow.person_id.in_(ids)))
     identifiers = [row for plan in planned for row in identifier_rows(plan.state)]
-    if identifiers:
-        connection.execute(insert(IdentifierRow), identifiers)
     rows = {plan.person_id: projection_row(plan.state) for plan in planned}
-    existing = [rows[p.person_id] for p in planned if p.old_names is not None]
-    created = [rows[p.person_id] for p in planned if p.old_names is None]
-    if existing:
-        _update_projections(connection, existing)
-    if created:
-        connection.execute(insert(PersonStateRow), created)
+    connection.execute(delete(IdentifierRow).where(IdentifierRow.person_id.in_(ids)))
+    if connection.dialect.name == "postgresql":
+        _copy(connection, facts, identifiers, list(rows.values()))
+    else:
+        connection.execute(insert(FactRow), [fact_columns(fact) for fact in facts])
+        record_changes(connection, facts)
+        if identifiers:
+            connection.execute(insert(IdentifierRow), identifiers)
+        connection.execute(upsert(connection, PersonStateRow, ["person_id"]), list(rows.values()))
     _count_names(connection, planned, rows)
     # Rows written here bypass the ORM: objects it already holds for these persons are stale.
     for instance in list(session.identity_map.values()):
@@ -241,14 +241,40 @@ def _write(session: Session, connection: Connection, planned: list[_Planned]) ->
             session.expire(instance)
 
 
-def _update_projections(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    columns = [column for column in rows[0] if column != "person_id"]
-    statement = (
-        update(PersonStateRow)
-        .where(PersonStateRow.person_id == bindparam("key_person_id"))
-        .values({column: bindparam(column) for column in columns})
+_INCOMING = "person_state_incoming"
+
+
+def _copy(
+    connection: Connection,
+    facts: list[Fact],
+    identifiers: list[dict[str, Any]],
+    projections: list[dict[str, Any]],
+) -> None:
+    """PostgreSQL: COPY, as the bulk load does (``persons.bulk``); the projections through a
+    temporary table, from which one statement updates them in place (``upsert``'s reasons)."""
+    txid = connection.execute(select(CURRENT_TXID)).scalar_one()
+    changes = [
+        {"txid": txid, "person_id": f.person_id, "kind": f.kind, "source": f.source,
+         "recorded_at": f.recorded_at}
+        for f in facts
+    ]  # fmt: skip
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} "
+        "(LIKE person_state INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
-    connection.execute(statement, [{"key_person_id": row["person_id"], **row} for row in rows])
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        copy_facts(cursor, [fact_columns(fact) for fact in facts])
+        copy_rows(cursor, "change_event", CHANGE_COLUMNS, changes)
+        copy_rows(cursor, "identifier", IDENTIFIER_COLUMNS, identifiers)
+        copy_rows(cursor, _INCOMING, PROJECTION_COLUMNS, projections)
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECTION_COLUMNS if c != "person_id")
+    columns = ", ".join(PROJECTION_COLUMNS)
+    connection.exec_driver_sql(
+        f"INSERT INTO person_state ({columns}) SELECT {columns} FROM {_INCOMING} "
+        f"ON CONFLICT (person_id) DO UPDATE SET {assignments}"
+    )
+    connection.exec_driver_sql(f"DELETE FROM {_INCOMING}")
 
 
 def _count_names(
@@ -265,26 +291,11 @@ def _count_names(
     changes = {entry: count for entry, count in delta.items() if count}
     if not changes:
         return
-    keys = sorted((part, key) for part, key, _latin in changes)
-    found = connection.execute(
-        select(NameKeyRow.part, NameKeyRow.key, NameKeyRow.frequency).where(
-            tuple_(NameKeyRow.part, NameKeyRow.key).in_(keys)
-        )
-    )
-    current = {(part, key): frequency for part, key, frequency in found}
-    updates, inserts = [], []
-    for (part, key, latin), count in sorted(changes.items()):
-        if (part, key) in current:
-            frequency = max(0, current[(part, key)] + count)
-            updates.append({"key_part": part, "key_key": key, "frequency": frequency})
-        elif count > 0:
-            inserts.append({"part": part, "key": key, "latin_key": latin, "frequency": count})
-    if updates:
-        connection.execute(
-            update(NameKeyRow)
-            .where(NameKeyRow.part == bindparam("key_part"), NameKeyRow.key == bindparam("key_key"))
-            .values(frequency=bindparam("frequency")),
-            updates,
-        )
-    if inserts:
-        connection.execute(insert(NameKeyRow), inserts)
+    # Added to the stored counts in the statement: concurrent workers' counts add up. A name
+    # that leaves a projection always entered the dictionary when it arrived, so a count never
+    # goes below zero.
+    entries = [
+        {"part": part, "key": key, "latin_key": latin, "frequency": count}
+        for (part, key, latin), count in sorted(changes.items())
+    ]
+    connection.execute(upsert(connection, NameKeyRow, ["part", "key"], add="frequency"), entries)

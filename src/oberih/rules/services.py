@@ -35,6 +35,7 @@ from oberih.persons.services import append_facts, get_state
 from oberih.persons.state import PersonState
 from oberih.rules.automatic import automatic_deferrals
 from oberih.rules.determination import Determination, determine
+from oberih.rules.law import CALLED_UP
 from oberih.rules.models import DeterminationRow
 from oberih.rules.profile import DEFAULT_PROFILE, Profile, packaged_profile
 from oberih.rules.situation import Situation, situation_from_state, situation_from_state_json
@@ -457,10 +458,12 @@ def refresh_persons(
     latest = _latest_hashes_of(connection, sorted(states))
     rows: list[dict[str, Any]] = []
     for person_id, state in states.items():
-        if automatic_deferrals(state, on, profile):
+        situation = situation_from_state(state)
+        determination = determine(situation, on, profile)
+        # Automatic deferrals concern only persons in a called-up category (their own check).
+        if determination.category in CALLED_UP and automatic_deferrals(situation, on, profile):
             refresh_person(session, person_id, now=now, profile=profile)
             continue
-        determination = determine(situation_from_state(state), on, profile)
         fingerprint, record = determination.fingerprint_and_record()
         if latest.get(person_id) == fingerprint:
             continue
