@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Executable, and_, false, or_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    and_,
+    bindparam,
+    false,
+    insert,
+    or_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from oberih.db.copy import copy_rows
 
 
 def pairs_in(first: Any, second: Any, pairs: Iterable[tuple[Any, Any]]) -> ColumnElement[bool]:
@@ -45,3 +58,54 @@ def upsert(
     if add is not None:
         values[add] = getattr(model, add) + excluded[add]
     return statement.on_conflict_do_update(index_elements=key, set_=values)
+
+
+def insert_many(connection: Connection, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT many rows: COPY on PostgreSQL (one stream; an executemany is a statement per row
+    on the server), executemany on SQLite (its fastest path)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(model), list(rows))
+        return
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        copy_rows(cursor, model.__tablename__, list(rows[0]), rows)
+
+
+def update_many(
+    connection: Connection, model: type[Any], key: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """UPDATE many rows by ``key`` with their other values. PostgreSQL: COPY into a temporary
+    table, then one ``UPDATE ... FROM`` (an update in place, as ``upsert``); SQLite:
+    executemany."""
+    if not rows:
+        return
+    table = model.__tablename__
+    columns = [name for name in rows[0] if name not in key]
+    if connection.dialect.name != "postgresql":
+        statement = (
+            update(model)
+            .where(*(getattr(model, name) == bindparam(f"key_{name}") for name in key))
+            .values({name: bindparam(name) for name in columns})
+        )
+        connection.execute(
+            statement, [{**row, **{f"key_{name}": row[name] for name in key}} for row in rows]
+        )
+        return
+    names = list(rows[0])
+    # Only the columns sent, without the table's constraints; one such table per column set.
+    incoming = f"{table}_incoming_{zlib.crc32(','.join(names).encode()):08x}"
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {incoming} ON COMMIT DELETE ROWS AS "
+        f"SELECT {', '.join(names)} FROM {table} WITH NO DATA"
+    )
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        copy_rows(cursor, incoming, names, rows)
+    assignments = ", ".join(f"{name} = i.{name}" for name in columns)
+    matches = " AND ".join(f"t.{name} = i.{name}" for name in key)
+    connection.exec_driver_sql(
+        f"UPDATE {table} AS t SET {assignments} FROM {incoming} AS i WHERE {matches}"
+    )
+    connection.exec_driver_sql(f"DELETE FROM {incoming}")

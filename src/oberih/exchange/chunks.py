@@ -29,17 +29,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events
-from oberih.db.queries import pairs_in
+from oberih.db.queries import insert_many, pairs_in, update_many
 from oberih.documents.services import revoke_stale_documents_of
 from oberih.exchange.adapters import Adapted, adapt
 from oberih.exchange.messages import Message
 from oberih.exchange.models import ExchangeRecord, LinkDecision, RecordState
-from oberih.exchange.outcomes import Quarantine, applied_event, decision, finish, parse_record
+from oberih.exchange.outcomes import (
+    ClaimedRecord,
+    Quarantine,
+    applied_event,
+    decision,
+    finish,
+    parse_record,
+)
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.persons.batch import append_many
 from oberih.persons.facts import FactKind, NewFact
@@ -57,15 +64,15 @@ _CONFLICT = "conflict: this record id was received before with different content
 
 @dataclass(frozen=True, slots=True)
 class _Link:
-    record: ExchangeRecord
+    record: ClaimedRecord
     adapted: Adapted
 
 
-def process_chunk(processor: Processor, session: Session, records: list[ExchangeRecord]) -> int:
+def process_chunk(processor: Processor, session: Session, records: list[ClaimedRecord]) -> int:
     """Take claimed ``records`` to their final states in the caller's transaction (see the
     module); return how many ended."""
     now = processor.clock()
-    readable, waiting = _read(session, records, now)
+    readable = _read(session, records, now)
     resolver = processor.resolver
     resolver.prefetch(session, [message.subject for _record, message in readable])
     decisions: list[dict[str, object]] = []
@@ -86,27 +93,27 @@ def process_chunk(processor: Processor, session: Session, records: list[Exchange
                 events.extend([event] if event is not None else [])
     finally:
         resolver.forget()
-    if decisions:
-        session.connection().execute(insert(LinkDecision), decisions)
+    session.flush()  # what the one-record path added through the ORM (births, reviews)
+    insert_many(session.connection(), LinkDecision, decisions)
     events.extend(_apply_links(processor, session, links, now))
     queue_events(session, events, now=now)
-    return len(records) - waiting
+    ended = [record.outcome_row() for record in records if record.state != RecordState.pending]
+    update_many(session.connection(), ExchangeRecord, ("batch_id", "position"), ended)
+    return len(ended)
 
 
 def _read(
-    session: Session, records: list[ExchangeRecord], now: dt.datetime
-) -> tuple[list[tuple[ExchangeRecord, Message]], int]:
-    """Parse the records and settle re-sends; the others go on with their messages. Also
-    returns how many wait for the next chunk."""
+    session: Session, records: list[ClaimedRecord], now: dt.datetime
+) -> list[tuple[ClaimedRecord, Message]]:
+    """Parse the records and settle re-sends; the others go on with their messages. A record
+    whose id an earlier record of the chunk has stays pending: the next chunk decides it."""
     earlier = _earlier_records(session, records)
     in_chunk: set[tuple[str, str]] = set()
-    readable: list[tuple[ExchangeRecord, Message]] = []
-    waiting = 0
+    readable: list[tuple[ClaimedRecord, Message]] = []
     for record in records:
         record_id = record.source_record_id
         key = (record.source, record_id) if record_id is not None else None
         if key is not None and key in in_chunk:
-            waiting += 1  # an earlier record of this chunk has its id: the next chunk decides
             continue
         if key is not None:
             in_chunk.add(key)
@@ -125,11 +132,11 @@ def _read(
             )
             continue
         readable.append((record, message))
-    return readable, waiting
+    return readable
 
 
 def _earlier_records(
-    session: Session, records: list[ExchangeRecord]
+    session: Session, records: list[ClaimedRecord]
 ) -> dict[tuple[str, str], set[str]]:
     """(source, record id) -> content hashes of settled records received before under it."""
     keys = sorted(

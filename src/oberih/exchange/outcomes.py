@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from dataclasses import dataclass, fields
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +23,39 @@ from oberih.persons.facts import InvalidFact
 from oberih.persons.services import ConflictingResend, IdentifierTaken, PersonNotFound
 
 
+@dataclass(slots=True)
+class ClaimedRecord:
+    """A record claimed by a chunk (``chunks``), read by Core: the ORM's per-object work, and
+    its UPDATE per record at flush, cost more than the record's processing. Its final state is
+    written for the whole chunk at once (``outcome_row``)."""
+
+    batch_id: uuid.UUID
+    position: int
+    source: str
+    source_record_id: str | None
+    message_type: str | None
+    raw: str
+    content_hash: str
+    state: str
+    reason: str | None = None
+    person_id: uuid.UUID | None = None
+    processed_at: dt.datetime | None = None
+
+    def outcome_row(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "position": self.position,
+            "state": self.state,
+            "reason": self.reason,
+            "person_id": self.person_id,
+            "processed_at": self.processed_at,
+        }
+
+
+AnyRecord = ExchangeRecord | ClaimedRecord
+CLAIMED_COLUMNS = tuple(field.name for field in fields(ClaimedRecord))
+
+
 class Quarantine(Exception):
     """The record cannot be read: it ends quarantined with ``reason``."""
 
@@ -30,7 +64,7 @@ class Quarantine(Exception):
         super().__init__(reason)
 
 
-def parse_record(record: ExchangeRecord) -> Message:
+def parse_record(record: AnyRecord) -> Message:
     try:
         document = json.loads(record.raw)
     except json.JSONDecodeError as exc:
@@ -46,7 +80,7 @@ def parse_record(record: ExchangeRecord) -> Message:
 
 
 def decision(
-    record: ExchangeRecord, resolution: Resolution, now: dt.datetime, *, outcome: str
+    record: AnyRecord, resolution: Resolution, now: dt.datetime, *, outcome: str
 ) -> dict[str, Any]:
     """The ``exchange_link_decision`` row of a system decision about ``record``."""
     return {
@@ -63,7 +97,7 @@ def decision(
 
 
 def finish(
-    record: ExchangeRecord,
+    record: AnyRecord,
     state: RecordState,
     reason: str | None,
     *,
@@ -84,7 +118,7 @@ def reason_of(problem: Exception) -> str:
     return f"{slug}: {problem}"
 
 
-def applied_event(record: ExchangeRecord, person_id: uuid.UUID) -> AuditEvent:
+def applied_event(record: AnyRecord, person_id: uuid.UUID) -> AuditEvent:
     """The audit event of a record's facts appended to a person's journal."""
     return AuditEvent(
         action="person:fact:append",

@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import record_event, sequence_inbox
+from oberih.db.queries import insert_many
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
 from oberih.exchange.chunks import process_chunk
@@ -43,6 +44,9 @@ from oberih.exchange.models import (
     RecordState,
 )
 from oberih.exchange.outcomes import (
+    CLAIMED_COLUMNS,
+    AnyRecord,
+    ClaimedRecord,
     Quarantine,
     applied_event,
     decision,
@@ -137,8 +141,10 @@ def receive_batch(
     session.add(batch)
     session.flush()
     # Core, not the ORM: a batch holds up to 100,000 lines, and nothing reads them back here.
-    session.connection().execute(
-        insert(ExchangeRecord), [_record(batch, position, line) for position, line in lines]
+    insert_many(
+        session.connection(),
+        ExchangeRecord,
+        [_record(batch, position, line) for position, line in lines],
     )
     return batch
 
@@ -239,7 +245,7 @@ class Processor:
             keys: list[tuple[uuid.UUID, int]] = []
             try:
                 with self.sessions() as session, session.begin():
-                    records = claim_chunk(session, batch_id, size)
+                    records = claim_chunk_rows(session, batch_id, size)
                     if not records:
                         return done
                     keys = [(record.batch_id, record.position) for record in records]
@@ -258,7 +264,7 @@ class Processor:
             self._sequence_audit()
         return done
 
-    def process_chunk(self, session: Session, records: list[ExchangeRecord]) -> int:
+    def process_chunk(self, session: Session, records: list[ClaimedRecord]) -> int:
         """Process claimed records in the caller's transaction; return how many ended (a record
         whose id occurs earlier in the same chunk stays pending for the next one)."""
         return process_chunk(self, session, records)
@@ -325,7 +331,7 @@ class Processor:
     def act(
         self,
         session: Session,
-        record: ExchangeRecord,
+        record: AnyRecord,
         message: Message,
         adapted: Adapted,
         resolution: Resolution,
@@ -360,7 +366,7 @@ class Processor:
     def apply(
         self,
         session: Session,
-        record: ExchangeRecord,
+        record: AnyRecord,
         adapted: Adapted,
         person_id: uuid.UUID,
         now: dt.datetime,
@@ -390,7 +396,7 @@ class Processor:
     def _register(
         self,
         session: Session,
-        record: ExchangeRecord,
+        record: AnyRecord,
         message: Message,
         adapted: Adapted,
         now: dt.datetime,
@@ -423,8 +429,20 @@ def claim_pending(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecor
 
 def claim_chunk(session: Session, batch_id: uuid.UUID | None, size: int) -> list[ExchangeRecord]:
     """The ``size`` oldest pending records, locked for this transaction (``claim_pending``)."""
+    return list(session.scalars(_pending(batch_id, size, ExchangeRecord)))
+
+
+def claim_chunk_rows(
+    session: Session, batch_id: uuid.UUID | None, size: int
+) -> list[ClaimedRecord]:
+    """``claim_chunk`` by Core, for ``chunks``."""
+    query = _pending(batch_id, size, *(getattr(ExchangeRecord, c) for c in CLAIMED_COLUMNS))
+    return [ClaimedRecord(*row) for row in session.execute(query)]
+
+
+def _pending(batch_id: uuid.UUID | None, size: int, *columns: Any) -> Any:
     query = (
-        select(ExchangeRecord)
+        select(*columns)
         .join(ExchangeBatch, ExchangeBatch.id == ExchangeRecord.batch_id)
         .where(ExchangeRecord.state == RecordState.pending)
     )
@@ -433,7 +451,7 @@ def claim_chunk(session: Session, batch_id: uuid.UUID | None, size: int) -> list
     query = query.order_by(
         ExchangeBatch.received_at, ExchangeRecord.batch_id, ExchangeRecord.position
     ).limit(size)
-    return list(session.scalars(query.with_for_update(skip_locked=True, of=ExchangeRecord)))
+    return query.with_for_update(skip_locked=True, of=ExchangeRecord)
 
 
 def claim_record(session: Session, key: tuple[uuid.UUID, int]) -> ExchangeRecord | None:
@@ -494,7 +512,7 @@ def record_has_open_review(session: Session, record: ExchangeRecord) -> bool:
 
 def _decide(
     session: Session,
-    record: ExchangeRecord,
+    record: AnyRecord,
     resolution: Resolution,
     now: dt.datetime,
     *,

@@ -28,8 +28,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from oberih.changes.models import CHANGE_COLUMNS, CURRENT_TXID, record_changes
+from oberih.db.copy import copy_rows
 from oberih.db.queries import pairs_in, upsert
-from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_facts, copy_rows
+from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_facts
 from oberih.persons.facts import Fact, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
 from oberih.persons.projection import name_dictionary_entries, projection_row

@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
+from oberih.db.copy import BACKSLASH, DOUBLE_BACKSLASH, NULL, copy_rows, text_field
 from oberih.persons.facts import Fact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
 from oberih.persons.projection import name_dictionary_entries, projection_row
@@ -150,20 +151,6 @@ class PostgresBulkWriter:
             copy_rows(cursor, "person_state", PROJECTION_COLUMNS, batch.projections)
 
 
-def copy_rows(
-    cursor: Any, table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
-) -> None:
-    """COPY rows in PostgreSQL's text format, built here in one buffer per table: several times
-    cheaper than adapting each value through the driver, and the COPY itself streams."""
-    if not rows:
-        return
-    buffer = "".join(
-        "\t".join([_copy_field(row[column]) for column in columns]) + "\n" for row in rows
-    )
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(buffer.encode())
-
-
 def copy_facts(cursor: Any, facts: Sequence[dict[str, Any]]) -> None:
     """The journal is most of the bytes of a load: its rows are formatted knowing each column's
     type (the generic path's per-value dispatch costs more than the COPY itself)."""
@@ -173,12 +160,12 @@ def copy_facts(cursor: Any, facts: Sequence[dict[str, Any]]) -> None:
     for f in facts:
         valid_from, valid_to, supersedes = f["valid_from"], f["valid_to"], f["supersedes_id"]
         lines.append(
-            f"{f['id']}\t{f['person_id']}\t{f['seq']}\t{_text(f['kind'])}\t"
+            f"{f['id']}\t{f['person_id']}\t{f['seq']}\t{text_field(f['kind'])}\t"
             f"{orjson.dumps(f['payload']).decode().replace(BACKSLASH, DOUBLE_BACKSLASH)}\t"
             f"{valid_from.isoformat() if valid_from else NULL}\t"
             f"{valid_to.isoformat() if valid_to else NULL}\t"
-            f"{f['recorded_at'].isoformat()}\t{_text(f['source'])}\t"
-            f"{_text(f['source_record_id'])}\t{_text(f['legal_basis'])}\t{_text(f['actor'])}\t"
+            f"{f['recorded_at'].isoformat()}\t{text_field(f['source'])}\t"
+            f"{text_field(f['source_record_id'])}\t{text_field(f['legal_basis'])}\t{text_field(f['actor'])}\t"
             f"{supersedes if supersedes else NULL}\n"
         )
     with cursor.copy(f"COPY fact ({', '.join(FACT_COPY_ORDER)}) FROM STDIN") as copy:
@@ -202,37 +189,6 @@ FACT_COPY_ORDER = (
 )
 if FACT_COPY_ORDER != FACT_COLUMNS:  # a new column in the model must be added to copy_facts
     raise RuntimeError("fact columns changed: update copy_facts")
-NULL = "\\N"
-BACKSLASH = "\\"
-DOUBLE_BACKSLASH = "\\\\"
-
-
-def _text(value: str) -> str:
-    return value.translate(_ESCAPES) if _needs_escape(value) else value
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_field(value: Any) -> str:
-    """One value in COPY text format (``\\N`` is NULL; backslash, tab and newlines escaped)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES) if _needs_escape(value) else value
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (int, uuid.UUID)):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    # JSON documents: orjson escapes control characters inside strings, so only the
-    # backslashes of its own escapes need doubling for COPY.
-    return orjson.dumps(value).decode().replace("\\", "\\\\")
-
-
-def _needs_escape(value: str) -> bool:
-    return "\\" in value or "\t" in value or "\n" in value or "\r" in value
 
 
 def bulk_writer_for(engine: Engine) -> BulkWriter:
