@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +21,11 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    engine = create_engine(normalise_url(url), echo=echo, future=True)
+    # orjson reads the JSON documents (payloads, states) about three times faster than the
+    # standard library; intake reads every touched person's journal.
+    engine = create_engine(
+        normalise_url(url), echo=echo, future=True, json_deserializer=orjson.loads
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -94,6 +94,7 @@ class NameDictionary:
             self.by_latin[part][latin].add(key)
         self._choices: dict[str, list[str]] = {}
         self._frequencies: NameFrequencies | None = None
+        self._similar: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
     def load(cls, session: Session) -> NameDictionary:
@@ -115,14 +116,18 @@ class NameDictionary:
         key = keys.cyrillic or keys.latin
         self.counts[part][key] = self.counts[part].get(key, 0) + 1
         self._frequencies = None
+        self._similar.clear()
         if key not in self.by_latin[part][keys.latin]:
             self.by_latin[part][keys.latin].add(key)
             self._choices.pop(part, None)
             self._choices.pop("keys:" + part, None)
 
-    def similar_keys(self, part: str, name: str) -> set[str]:
+    def similar_keys(self, part: str, name: str) -> frozenset[str]:
         """Keys of the names that may be this one: same key, same Latin key, or a close spelling
         in either script (Jaro-Winkler; "Гудзь" is close to "Ґудзь" in Cyrillic only)."""
+        known = self._similar.get((part, name))
+        if known is not None:  # a chunk asks for the same names again and again
+            return known
         keys = name_keys(name)
         found = {keys.cyrillic or keys.latin}
         found |= self.by_latin[part].get(keys.latin, set())
@@ -130,7 +135,8 @@ class NameDictionary:
             found |= self.by_latin[part][latin]
         if keys.cyrillic:
             found.update(_close(keys.cyrillic, self._key_choices(part)))
-        return found
+        self._similar[(part, name)] = frozenset(found)
+        return self._similar[(part, name)]
 
     def _latin_choices(self, part: str) -> list[str]:
         choices = self._choices.get(part)
@@ -172,6 +178,8 @@ class Resolver:
         # and the identifying fields of those owners.
         self._owners: dict[tuple[str, str], uuid.UUID | None] | None = None
         self._stored: dict[uuid.UUID, Profile] = {}
+        # And the persons of the blocks the chunk's unidentified records fall in.
+        self._blocks: _Blocks | None = None
 
     def dictionary(self, session: Session) -> NameDictionary:
         if self._dictionary is None:
@@ -179,7 +187,9 @@ class Resolver:
         return self._dictionary
 
     def registered(self, profile: Profile) -> None:
-        """A person was created: their names join the in-memory dictionary."""
+        """A person was created: their names join the in-memory dictionary (and the chunk's
+        prefetched blocks, which do not hold them, are no longer used)."""
+        self._blocks = None
         if self._dictionary is None:
             return
         for part, name in (
@@ -210,6 +220,39 @@ class Resolver:
             if found
             else []
         )
+        self._blocks = self._prefetch_blocks(session, subjects, owners)
+
+    def _prefetch_blocks(
+        self,
+        session: Session,
+        subjects: Iterable[Subject],
+        owners: dict[tuple[str, str], uuid.UUID | None],
+    ) -> _Blocks | None:
+        """One query for the candidates of every record that no single identifier resolves."""
+        keys: set[str] = set()
+        years: set[int] = set()
+        for subject in subjects:
+            known = {owners.get(item) for item in subject_identifiers(subject)[0]} - {None}
+            profile = subject_profile(subject)
+            if len(known) == 1 or not _has_names(profile) or profile.birth_date is None:
+                continue
+            block_keys, block_years = self._block(session, profile)
+            keys |= block_keys
+            years.update(range(block_years[0], block_years[1] + 1))
+        if not keys:
+            return None
+        rows = session.execute(
+            select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
+            .where(
+                PersonStateRow.surname_key.in_(sorted(keys)),
+                PersonStateRow.birth_year.in_(sorted(years)),
+            )
+            .order_by(PersonStateRow.person_id)
+        )
+        blocks = _Blocks(keys, years)
+        for key, year, *candidate in rows:
+            blocks.persons.setdefault(key, []).append((year, *_profile_of(candidate)))
+        return blocks
 
     def identified(self, kind: str, value: str, person_id: uuid.UUID) -> None:
         """An identifier a record of the chunk is about to give ``person_id``: later records
@@ -220,6 +263,7 @@ class Resolver:
     def forget(self) -> None:
         self._owners = None
         self._stored = {}
+        self._blocks = None
 
     def _owner(self, session: Session, kind: str, value: str) -> uuid.UUID | None:
         if self._owners is not None and (kind, value) in self._owners:
@@ -299,40 +343,75 @@ class Resolver:
     def _candidates(
         self, session: Session, profile: Profile, forced: set[uuid.UUID]
     ) -> list[tuple[uuid.UUID, Profile]]:
-        dictionary = self.dictionary(session)
-        surname_keys: set[str] = set()
-        for name in (profile.surname, profile.given_name):
-            if name:
-                surname_keys |= dictionary.similar_keys("surname", name)
-        conditions: list[Any] = [PersonStateRow.surname_key.in_(sorted(surname_keys))]
-        if profile.birth_date is not None:
-            year = profile.birth_date.year
-            conditions.append(PersonStateRow.birth_year.between(year - 1, year + 1))
-        found = dict(self._profiles(session, conditions))
+        keys, years = self._block(session, profile)
+        if self._blocks is not None and self._blocks.covers(keys, years):
+            found = dict(self._blocks.candidates(keys, years, self.max_candidates))
+        else:
+            conditions: list[Any] = [PersonStateRow.surname_key.in_(sorted(keys))]
+            if profile.birth_date is not None:
+                conditions.append(PersonStateRow.birth_year.between(*years))
+            found = dict(self._profiles(session, conditions))
         if forced:
             found.update(self._profiles(session, [PersonStateRow.person_id.in_(sorted(forced))]))
         return list(found.items())
 
+    def _block(self, session: Session, profile: Profile) -> tuple[set[str], tuple[int, int]]:
+        """Blocking: the surname keys that may be the record's surname (or its given name, for
+        swapped name order), and its birth year +-1."""
+        dictionary = self.dictionary(session)
+        keys: set[str] = set()
+        for name in (profile.surname, profile.given_name):
+            if name:
+                keys |= dictionary.similar_keys("surname", name)
+        year = profile.birth_date.year if profile.birth_date is not None else 0
+        return keys, (year - 1, year + 1)
+
     def _profiles(
         self, session: Session, conditions: list[Any], *, limit: int | None = -1
     ) -> list[tuple[uuid.UUID, Profile]]:
-        query = select(*_CANDIDATE_COLUMNS).where(*conditions)
+        # Ordered, so that a block larger than the limit gives the same candidates whether it
+        # is read here or from a chunk's prefetched blocks.
+        query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(PersonStateRow.person_id)
         query = query.limit(self.max_candidates if limit == -1 else limit)
-        rows = session.execute(query)
-        return [
-            (
-                person_id,
-                Profile(
-                    surname=surname,
-                    given_name=given_name,
-                    patronymic=patronymic,
-                    birth_date=birth_date,
-                    sex=sex,
-                    birth_place=birth_place,
-                ),
-            )
-            for person_id, surname, given_name, patronymic, birth_date, sex, birth_place in rows
+        return [_profile_of(row) for row in session.execute(query)]
+
+
+def _profile_of(row: Any) -> tuple[uuid.UUID, Profile]:
+    person_id, surname, given_name, patronymic, birth_date, sex, birth_place = row
+    profile = Profile(
+        surname=surname,
+        given_name=given_name,
+        patronymic=patronymic,
+        birth_date=birth_date,
+        sex=sex,
+        birth_place=birth_place,
+    )
+    return person_id, profile
+
+
+@dataclass
+class _Blocks:
+    """Persons of some blocks (surname keys x birth years), prefetched for a chunk."""
+
+    keys: set[str]
+    years: set[int]
+    persons: dict[str, list[tuple[int, uuid.UUID, Profile]]] = field(default_factory=dict)
+
+    def covers(self, keys: set[str], years: tuple[int, int]) -> bool:
+        wanted = range(years[0], years[1] + 1)
+        return keys <= self.keys and all(year in self.years for year in wanted)
+
+    def candidates(
+        self, keys: set[str], years: tuple[int, int], limit: int
+    ) -> list[tuple[uuid.UUID, Profile]]:
+        found = [
+            (person_id, profile)
+            for key in keys
+            for year, person_id, profile in self.persons.get(key, ())
+            if years[0] <= year <= years[1]
         ]
+        found.sort(key=lambda item: item[0])
+        return found[:limit]
 
 
 def _has_names(profile: Profile) -> bool:
