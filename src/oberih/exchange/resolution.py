@@ -229,27 +229,24 @@ class Resolver:
         owners: dict[tuple[str, str], uuid.UUID | None],
     ) -> _Blocks | None:
         """One query for the candidates of every record that no single identifier resolves."""
-        keys: set[str] = set()
-        years: set[int] = set()
+        pairs: set[tuple[str, int]] = set()
         for subject in subjects:
             known = {owners.get(item) for item in subject_identifiers(subject)[0]} - {None}
             profile = subject_profile(subject)
             if len(known) == 1 or not _has_names(profile) or profile.birth_date is None:
                 continue
-            block_keys, block_years = self._block(session, profile)
-            keys |= block_keys
-            years.update(range(block_years[0], block_years[1] + 1))
-        if not keys:
+            block_keys, (first, last) = self._block(session, profile)
+            pairs.update((key, year) for key in block_keys for year in range(first, last + 1))
+        if not pairs:
             return None
+        # The blocks themselves (key, year), not every key with every year: a chunk's keys
+        # and years crossed would read many times the persons needed.
         rows = session.execute(
             select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
-            .where(
-                PersonStateRow.surname_key.in_(sorted(keys)),
-                PersonStateRow.birth_year.in_(sorted(years)),
-            )
+            .where(pairs_in(PersonStateRow.surname_key, PersonStateRow.birth_year, pairs))
             .order_by(PersonStateRow.person_id)
         )
-        blocks = _Blocks(keys, years)
+        blocks = _Blocks({(key, year) for key, year in pairs})
         for key, year, *candidate in rows:
             blocks.persons.setdefault(key, []).append((year, *_profile_of(candidate)))
         return blocks
@@ -393,13 +390,12 @@ def _profile_of(row: Any) -> tuple[uuid.UUID, Profile]:
 class _Blocks:
     """Persons of some blocks (surname keys x birth years), prefetched for a chunk."""
 
-    keys: set[str]
-    years: set[int]
+    blocks: set[tuple[str, int]]
     persons: dict[str, list[tuple[int, uuid.UUID, Profile]]] = field(default_factory=dict)
 
     def covers(self, keys: set[str], years: tuple[int, int]) -> bool:
         wanted = range(years[0], years[1] + 1)
-        return keys <= self.keys and all(year in self.years for year in wanted)
+        return all((key, year) in self.blocks for key in keys for year in wanted)
 
     def candidates(
         self, keys: set[str], years: tuple[int, int], limit: int
