@@ -147,8 +147,13 @@ def ingest_command(
     records: Annotated[int, typer.Option(min=10, help="Feed records to push through.")] = 2_000,
     database_url: BenchUrl = None,
     seed: Seed = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=16, help="Intake worker processes (PostgreSQL).")
+    ] = 2,
 ) -> None:
     """Signed feeds through the whole intake path vs a bare insert of as many rows."""
     from oberih.exchange.bench import run_ingest_benchmark
 
-    _print(run_ingest_benchmark(records=records, seed=seed, database_url=database_url))
+    _print(
+        run_ingest_benchmark(records=records, seed=seed, database_url=database_url, workers=workers)
+    )

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import multiprocessing
+import os
 import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,6 +208,7 @@ def run_ingest_benchmark(
     seed: int,
     database_url: str | None,
     batch_records: int = INGEST_BATCH_RECORDS,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Signed feeds through the whole path (verify, validate, resolve, append, project,
     recompute determinations, audit) vs a bare insert of the same number of facts (COPY on
@@ -214,70 +218,105 @@ def run_ingest_benchmark(
     (about three feed records each), so that the benchmark's memory, like the intake's, does not
     grow with ``records``. Only intake is timed: receiving each signed batch (signature checked,
     lines stored) and processing it, audit log sequencing included; generating, signing and
-    loading the register are not."""
-    from oberih.exchange.signing import KeyRing, key_entry, registered_key, sign_batch
-
-    keys: dict[str, Any] = {}
-    ring = KeyRing()
+    loading the register are not. ``workers`` > 1 (PostgreSQL) processes the received batches
+    in that many processes at once, as the service's workers do (``FOR UPDATE SKIP LOCKED``).
+    ``cpu_ms_per_record`` (CPU of the intake processes, not of PostgreSQL) does not depend on
+    what else the machine runs, unlike throughput."""
+    engine = make_engine(database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'ingest.db'}")
+    if engine.dialect.name != "postgresql":
+        workers = 1  # one writer at a time
     population = generate_population(
         persons=max(records // 3, 10) * 4, seed=seed, reference_date=REFERENCE_DATE
     )
+    sender = _Sender()
     process = psutil.Process()
-    with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(database_url or f"sqlite:///{Path(scratch) / 'ingest.db'}")
-        try:
-            upgrade(engine)
-            sessions = make_session_factory(engine)
-            processor = Processor(sessions=sessions, clock=lambda: dt.datetime.now(dt.UTC))
-            sent = 0
-            seconds = 0.0
-            rss_at_half: float | None = None
+    sent, seconds, cpu = 0, 0.0, 0.0
+    rss_at_half: float | None = None
+    url = engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    try:
+        upgrade(engine)
+        sessions = make_session_factory(engine)
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
             for index, people in enumerate(_slices(population, INGEST_SLICE_PERSONS)):
                 if sent >= records:
                     break
                 feed = generate_feed(people, seed=seed + index, rates=FaultRates())
                 load_people(engine, [p for p in people if p.person_id not in feed.held_out])
                 feed.records = feed.records[: records - sent]
-                for source, batch in _source_batches(feed.records, batch_records):
-                    if source not in keys:
-                        keys[source] = _key()
-                        entry = key_entry(
-                            source=source, kid=f"{source}-1", private_key=keys[source]
-                        )
-                        ring.register(registered_key(entry))
-                    body = "".join(record.line + "\n" for record in batch).encode("utf-8")
-                    signature = sign_batch(body, private_key=keys[source], kid=f"{source}-1")
-                    started = time.perf_counter()
+                signed = [
+                    (source, *sender.sign(source, batch))
+                    for source, batch in _source_batches(feed.records, batch_records)
+                ]
+                started, cpu_started = time.perf_counter(), time.process_time()
+                for source, body, signature in signed:
                     with sessions() as session, session.begin():
-                        stored = receive_batch(
+                        receive_batch(
                             session,
                             source=source,
                             body=body,
                             signature=signature,
-                            ring=ring,
+                            ring=sender.ring,
                             now=dt.datetime.now(dt.UTC),
                         )
-                        batch_id = stored.id
-                    processor.process_pending(batch_id=batch_id)
-                    seconds += time.perf_counter() - started
+                cpu += sum(pool.map(_work, [url] * workers))
+                seconds += time.perf_counter() - started
+                cpu += time.process_time() - cpu_started
                 sent += len(feed.records)
                 if rss_at_half is None and sent >= records / 2:
                     rss_at_half = process.memory_info().rss / 2**20
-                del feed, people
-            baseline = _bare_insert_seconds(engine, sent)
-        finally:
-            engine.dispose()
+                del feed, people, signed
+        baseline = _bare_insert_seconds(engine, sent)
+    finally:
+        engine.dispose()
     return {
         "records": sent,
-        "engine": "postgresql" if database_url and "postgres" in database_url else "sqlite",
+        "engine": engine.dialect.name,
+        "workers": workers,
         "batch_records": batch_records,
         "seconds": round(seconds, 2),
         "records_per_s": round(sent / seconds, 1),
+        "cpu_ms_per_record": round(cpu * 1000 / sent, 3),
         "baseline_rows_per_s": round(sent / baseline, 1),
         "ratio": round(baseline / seconds, 4),
         "rss_mib_at_half": round(rss_at_half or 0.0, 1),
         "rss_mib_at_end": round(process.memory_info().rss / 2**20, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+class _Sender:
+    """The source registers' side: a key per source (registered in the register's ring)."""
+
+    def __init__(self) -> None:
+        from oberih.exchange.signing import KeyRing
+
+        self.ring = KeyRing()
+        self._keys: dict[str, Any] = {}
+
+    def sign(self, source: str, batch: list[FeedRecord]) -> tuple[bytes, str]:
+        from oberih.exchange.signing import key_entry, registered_key, sign_batch
+
+        if source not in self._keys:
+            self._keys[source] = _key()
+            entry = key_entry(source=source, kid=f"{source}-1", private_key=self._keys[source])
+            self.ring.register(registered_key(entry))
+        body = "".join(record.line + "\n" for record in batch).encode("utf-8")
+        return body, sign_batch(body, private_key=self._keys[source], kid=f"{source}-1")
+
+
+def _work(database_url: str) -> float:
+    """One worker: process pending records until none is left; return the CPU seconds used."""
+    started = time.process_time()
+    engine = make_engine(database_url)
+    try:
+        processor = Processor(
+            sessions=make_session_factory(engine), clock=lambda: dt.datetime.now(dt.UTC)
+        )
+        processor.process_pending()
+    finally:
+        engine.dispose()
+    return time.process_time() - started
 
 
 def _slices(people: Iterator[Any], size: int) -> Iterator[list[Any]]:
