@@ -1,11 +1,11 @@
 """Tables of the exchange: received batches, their records (the work queue), link decisions and
 identity review tasks.
 
-A batch and all its records are stored in one transaction before the sender is answered; each
-record is then processed in a short transaction of its own, which moves it from ``pending`` to
-exactly one final state. The record rows are the queue: workers claim pending rows with
-``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so a worker that dies leaves its record
-pending for the next one, and no record is applied twice.
+A batch and all its records are stored in one transaction before the sender is answered; the
+records are then processed a chunk at a time, each chunk in a transaction of its own, which
+moves every record from ``pending`` to exactly one final state. The record rows are the queue:
+workers claim pending rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so a worker
+that dies leaves its records pending for the next one, and no record is applied twice.
 """
 
 from __future__ import annotations

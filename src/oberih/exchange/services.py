@@ -1,11 +1,13 @@
-"""Intake that loses nothing: store the batch, then process each record in its own transaction.
+"""Intake that loses nothing: store the batch, then process its records in chunks.
 
 ``receive_batch`` verifies the signature and stores the batch and every line of it (the caller
-commits, then acknowledges). ``process_pending`` claims pending records one at a time
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), and ``process_record`` moves a record to exactly
-one final state: applied, duplicate, quarantined (reason kept beside the raw line) or review.
-A crash between two records loses nothing (the next record is still pending) and a crash inside
-one rolls that record's transaction back, so it is never half-applied.
+commits, then acknowledges). ``process_pending`` claims up to ``chunk_size`` pending records at
+a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the queue) and takes
+each to exactly one final state in one transaction (``chunks``): applied, duplicate, quarantined
+(reason kept beside the raw line) or review. ``process_record`` does the same for one record
+(an officer's identity decision, and the fallback when a chunk is refused). A crash between two
+chunks loses nothing (the next records are still pending) and a crash inside one rolls the
+chunk's transaction back, so no record is ever half-applied.
 
 Exceptions: ``BatchRejected`` (from ``signing``) when the batch as a whole is refused;
 ``BatchNotFound``, ``RecordNotFound``, ``ReviewNotFound`` for unknown ids; ``NotQuarantined`` /
