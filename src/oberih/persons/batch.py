@@ -34,7 +34,13 @@ from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_fac
 from oberih.persons.facts import Fact, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
 from oberih.persons.projection import name_dictionary_entries, projection_row
-from oberih.persons.services import AppendResult, fact_columns, fact_from_row, identifier_rows
+from oberih.persons.services import (
+    AppendResult,
+    fact_columns,
+    fact_from_row,
+    identifier_rows,
+    journal_fact,
+)
 from oberih.persons.state import PersonState, fold
 
 _NAME_COLUMNS = ("surname", "given_name", "patronymic")
@@ -165,25 +171,10 @@ def _plan(
         if new.supersedes_id is not None and new.supersedes_id not in own_ids:
             raise _Refused("invalid-fact")
         try:
-            payload = new.validated_payload()
+            fact = journal_fact(new, person_id=person_id, seq=version + 1, now=now)
         except InvalidFact:
             raise _Refused("invalid-fact") from None
         version += 1
-        fact = Fact(
-            id=uuid.uuid4(),
-            person_id=person_id,
-            seq=version,
-            kind=new.kind.value,
-            payload=payload,
-            recorded_at=now,
-            source=new.source,
-            source_record_id=new.source_record_id,
-            legal_basis=new.legal_basis,
-            actor=new.actor,
-            valid_from=new.valid_from,
-            valid_to=new.valid_to,
-            supersedes_id=new.supersedes_id,
-        )
         stored[key] = fact  # the same record id later in the batch is a re-send of this one
         own_ids.add(fact.id)
         history.append(fact)

@@ -201,7 +201,14 @@ def _existing_fact(session: Session, new: NewFact) -> Fact | None:
 def _add_fact(
     session: Session, *, person_id: uuid.UUID, seq: int, new: NewFact, now: dt.datetime
 ) -> Fact:
-    fact = Fact(
+    fact = journal_fact(new, person_id=person_id, seq=seq, now=now)
+    session.add(FactRow(**fact_columns(fact)))
+    return fact
+
+
+def journal_fact(new: NewFact, *, person_id: uuid.UUID, seq: int, now: dt.datetime) -> Fact:
+    """The journal entry a new fact becomes (its payload validated: ``InvalidFact``)."""
+    return Fact(
         id=uuid.uuid4(),
         person_id=person_id,
         seq=seq,
@@ -216,8 +223,6 @@ def _add_fact(
         valid_to=new.valid_to,
         supersedes_id=new.supersedes_id,
     )
-    session.add(FactRow(**fact_columns(fact)))
-    return fact
 
 
 def fact_columns(fact: Fact) -> dict[str, Any]:
