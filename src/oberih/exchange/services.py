@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,6 +73,9 @@ from oberih.rules.services import refresh_person
 MAX_RECORDS_PER_BATCH = 100_000
 MAX_ATTEMPTS = 3
 CHUNK_SIZE = 500  # records per transaction: see ``chunks``
+NO_MATCH = "no-matching-person"
+# Out-of-order messages come weeks late at most (the feeds' late deliveries: two months).
+UNMATCHED_RETRY_DAYS = 90
 AUDIT_SEQUENCING_LIMIT = 10_000
 logger = logging.getLogger("oberih.exchange")
 
@@ -232,6 +235,8 @@ class Processor:
     recompute: bool = True  # refresh determinations after each applied record
     chunk_size: int = CHUNK_SIZE
     _failures: dict[tuple[uuid.UUID, int], int] = field(default_factory=dict, repr=False)
+    # When this worker last registered a person (a birth): unmatched records may be about them.
+    _registered_at: dt.datetime | None = field(default=None, repr=False)
 
     def process_pending(
         self, *, batch_id: uuid.UUID | None = None, limit: int | None = None
@@ -242,14 +247,20 @@ class Processor:
         After each chunk the audit inbox is sequenced into the log, so the accesses of intake
         are leaves of the tree as soon as their facts are committed."""
         done = 0
+        batches = None if batch_id is None else {batch_id}
         while limit is None or done < limit:
             size = self.chunk_size if limit is None else min(self.chunk_size, limit - done)
             keys: list[tuple[uuid.UUID, int]] = []
             try:
                 with self.sessions() as session, session.begin():
-                    records = claim_chunk_rows(session, batch_id, size)
+                    records = claim_chunk_rows(session, batches, size)
                     if not records:
-                        return done
+                        retried = self._retry_unmatched(session)
+                        if not retried:
+                            return done
+                        if batches is not None:
+                            batches |= retried
+                        continue
                     keys = [(record.batch_id, record.position) for record in records]
                     ended = self.process_chunk(session, records)
             except DBAPIError as error:
@@ -265,6 +276,33 @@ class Processor:
             done += ended
             self._sequence_audit()
         return done
+
+    def _retry_unmatched(self, session: Session) -> set[uuid.UUID]:
+        """Records quarantined for want of a person, received before persons this worker has
+        since registered, are pending again: messages arrive out of order (an employment before
+        the birth that registers its subject), and the person may now be there. Each is retried
+        once per registration that came after it, within ``UNMATCHED_RETRY_DAYS``; the batches
+        they are in are returned."""
+        registered_at, self._registered_at = self._registered_at, None
+        if registered_at is None:
+            return set()
+        retried = list(
+            session.execute(
+                update(ExchangeRecord)
+                .where(
+                    ExchangeRecord.state == RecordState.quarantined,
+                    ExchangeRecord.reason.startswith(NO_MATCH),
+                    ExchangeRecord.processed_at < registered_at,
+                    ExchangeRecord.processed_at
+                    >= registered_at - dt.timedelta(days=UNMATCHED_RETRY_DAYS),
+                )
+                .values(state=RecordState.pending, reason=None)
+                .returning(ExchangeRecord.batch_id)
+            ).scalars()
+        )
+        if retried:
+            logger.info("%d unmatched records pending again after a registration", len(retried))
+        return set(retried)
 
     def process_chunk(self, session: Session, records: list[ClaimedRecord]) -> int:
         """Process claimed records in the caller's transaction; return how many ended (a record
@@ -362,7 +400,7 @@ class Processor:
             _decide(session, record, resolution, now, outcome="new_person")
             return self._register(session, record, message, adapted, now)
         _decide(session, record, resolution, now, outcome="no_link")
-        finish(record, RecordState.quarantined, "no-matching-person: no person matches the subject")
+        finish(record, RecordState.quarantined, f"{NO_MATCH}: no person matches the subject")
         return None
 
     def apply(
@@ -419,6 +457,7 @@ class Processor:
             Profile(surname=body.surname, given_name=body.given_name, patronymic=body.patronymic)
         )
         finish(record, RecordState.applied, None, person_id=result.person_id)
+        self._registered_at = now
         return applied_event(record, result.person_id)
 
 
@@ -431,25 +470,26 @@ def claim_pending(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecor
 
 def claim_chunk(session: Session, batch_id: uuid.UUID | None, size: int) -> list[ExchangeRecord]:
     """The ``size`` oldest pending records, locked for this transaction (``claim_pending``)."""
-    return list(session.scalars(_pending(batch_id, size, ExchangeRecord)))
+    batches = None if batch_id is None else {batch_id}
+    return list(session.scalars(_pending(batches, size, ExchangeRecord)))
 
 
 def claim_chunk_rows(
-    session: Session, batch_id: uuid.UUID | None, size: int
+    session: Session, batches: set[uuid.UUID] | None, size: int
 ) -> list[ClaimedRecord]:
-    """``claim_chunk`` by Core, for ``chunks``."""
-    query = _pending(batch_id, size, *(getattr(ExchangeRecord, c) for c in CLAIMED_COLUMNS))
+    """``claim_chunk`` by Core, for ``chunks``, in ``batches`` (None: in any)."""
+    query = _pending(batches, size, *(getattr(ExchangeRecord, c) for c in CLAIMED_COLUMNS))
     return [ClaimedRecord(*row) for row in session.execute(query)]
 
 
-def _pending(batch_id: uuid.UUID | None, size: int, *columns: Any) -> Any:
+def _pending(batches: set[uuid.UUID] | None, size: int, *columns: Any) -> Any:
     query = (
         select(*columns)
         .join(ExchangeBatch, ExchangeBatch.id == ExchangeRecord.batch_id)
         .where(ExchangeRecord.state == RecordState.pending)
     )
-    if batch_id is not None:
-        query = query.where(ExchangeRecord.batch_id == batch_id)
+    if batches is not None:
+        query = query.where(ExchangeRecord.batch_id.in_(sorted(batches)))
     query = query.order_by(
         ExchangeBatch.received_at, ExchangeRecord.batch_id, ExchangeRecord.position
     ).limit(size)
