@@ -1,0 +1,137 @@
+"""The group commit of read events (``AuditWriter``) on real databases: shared transactions,
+durable on return, sequenced and verifiable like any inbox row, and failures that say so."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from oberih.audit.models import AuditInboxRow
+from oberih.audit.services import sign_checkpoint_now
+from oberih.audit.signing import AuditSigner
+from oberih.audit.verification import verify_log
+from oberih.audit.writer import AuditUnavailable, AuditWriter
+from oberih.db.engine import is_postgres, make_session_factory
+from tests.audit_support import audit_leaves
+from tests.integration.audit.conftest import ORIGIN, moment
+from tests.unit.audit.factories import audit_event
+
+
+class GatedSessions:
+    """The engine's session factory, whose first session waits until ``gate`` is set: the writer
+    is then busy with a first batch while further requests arrive."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self.gate = threading.Event()
+        self.opened = 0
+
+    def __call__(self) -> Session:
+        self.opened += 1
+        if self.opened == 1:
+            assert self.gate.wait(timeout=10)
+        return self.sessions()
+
+
+def _writer(sessions: Callable[[], Session]) -> AuditWriter:
+    return AuditWriter(sessions, clock=lambda: moment(0))  # type: ignore[arg-type]
+
+
+def _inbox(engine: Engine) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AuditInboxRow.txid, AuditInboxRow.actor).order_by(AuditInboxRow.id)
+        )
+        return [(row.txid, row.actor) for row in rows]
+
+
+def test_requests_arriving_during_a_write_share_the_next_transaction(
+    engine: Engine, signer: AuditSigner
+) -> None:
+    sessions = GatedSessions(make_session_factory(engine))
+    writer = _writer(sessions)
+
+    async def requests() -> None:
+        first = asyncio.create_task(writer.record([audit_event(0)]))
+        await asyncio.sleep(0.05)  # the writer now waits in its first batch
+        later = [asyncio.create_task(writer.record([audit_event(n)])) for n in range(1, 6)]
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in (first, *later))  # nobody released early
+        sessions.gate.set()
+        await asyncio.gather(first, *later)
+
+    try:
+        asyncio.run(requests())
+    finally:
+        writer.close()
+    # Every event is in the inbox when record() returns: two transactions, not six.
+    inbox = _inbox(engine)
+    assert sorted(actor for _, actor in inbox) == [f"tcc_officer:officer-{n}" for n in range(6)]
+    assert writer.batches_written == 2
+    if is_postgres(engine):
+        assert len({txid for txid, _ in inbox[1:]}) == 1
+        assert inbox[0][0] != inbox[1][0]
+    # They become leaves like any inbox row, and the log verifies.
+    assert len(audit_leaves(engine)) == 6
+    with make_session_factory(engine)() as session, session.begin():
+        sign_checkpoint_now(session, signer=signer, now=moment(9))
+    with make_session_factory(engine)() as session:
+        report = verify_log(session, verifier_keys=[signer.verifier()], origin=ORIGIN)
+    assert report.intact and report.tree_size == 6
+
+
+def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_batch_is_written(
+    engine: Engine,
+) -> None:
+    writer = _writer(make_session_factory(engine))
+
+    async def requests(numbers: range) -> list[BaseException | None]:
+        return await asyncio.gather(
+            *(writer.record([audit_event(n)]) for n in numbers), return_exceptions=True
+        )
+
+    try:
+        with engine.begin() as connection:  # the inbox is gone: no event can be made durable
+            connection.execute(text("ALTER TABLE audit_inbox RENAME TO audit_inbox_away"))
+        failed = asyncio.run(requests(range(3)))
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE audit_inbox_away RENAME TO audit_inbox"))
+        written = asyncio.run(requests(range(3, 5)))
+    finally:
+        writer.close()
+    assert all(isinstance(outcome, AuditUnavailable) for outcome in failed)
+    assert written == [None, None]
+    assert [actor for _, actor in _inbox(engine)] == [
+        "tcc_officer:officer-3",
+        "tcc_officer:officer-4",
+    ]
+
+
+def test_a_large_burst_is_split_into_transactions_of_a_bounded_size(engine: Engine) -> None:
+    writer = AuditWriter(make_session_factory(engine), clock=lambda: moment(0), max_batch_events=4)
+
+    async def burst() -> None:
+        await asyncio.gather(*(writer.record([audit_event(n)] * 2) for n in range(5)))
+
+    try:
+        asyncio.run(burst())
+    finally:
+        writer.close()
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(AuditInboxRow)) == 10
+    # All five are waiting when the writer starts: two requests (four events) per transaction.
+    assert writer.batches_written == 3
+
+
+def test_nothing_to_record_writes_nothing(engine: Engine) -> None:
+    writer = _writer(make_session_factory(engine))
+    try:
+        asyncio.run(writer.record([]))
+    finally:
+        writer.close()
+    assert writer.batches_written == 0
+    assert _inbox(engine) == []
