@@ -65,7 +65,7 @@ def create_app(
         engine=engine,
         sessions=sessions,
         # The group commit of the audit events of reads (oberih.audit.writer).
-        audit_writer=AuditWriter(sessions, clock=clock),
+        audit_writer=AuditWriter(engine, clock=clock),
         clock=clock,
         audit_reads=audit_reads,
     )

@@ -32,10 +32,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import queue_events
+from oberih.audit.services import queue_events, queue_events_through_driver
 
 logger = logging.getLogger("oberih.audit")
 
@@ -72,12 +73,12 @@ class AuditWriter:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         *,
         clock: Callable[[], dt.datetime],
         max_batch_events: int = MAX_BATCH_EVENTS,
     ) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._clock = clock
         self._max_batch_events = max_batch_events
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -140,8 +141,19 @@ class AuditWriter:
         return batch
 
     def _write(self, events: Sequence[AuditEvent]) -> None:
-        with self._sessions() as session, session.begin():
-            queue_events(session, events, now=self._clock())
+        now = self._clock()
+        if self._engine.dialect.name != "postgresql":
+            with Session(self._engine) as session, session.begin():
+                queue_events(session, events, now=now)
+            return
+        # The pool's connection, through the driver (see ``queue_events_through_driver``); given
+        # back uncommitted on failure, the pool rolls it back.
+        connection = self._engine.raw_connection()
+        try:
+            queue_events_through_driver(connection, events, now=now)
+            connection.commit()
+        finally:
+            connection.close()
 
 
 def _settle(written: asyncio.Future[None], error: AuditUnavailable | None) -> None:

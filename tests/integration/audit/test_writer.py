@@ -4,41 +4,47 @@ durable on return, sequenced and verifiable like any inbox row, and failures tha
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Sequence
 
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session, sessionmaker
 
+from oberih.audit.events import AuditEvent
 from oberih.audit.models import AuditInboxRow
-from oberih.audit.services import sign_checkpoint_now
+from oberih.audit.services import (
+    inbox_event,
+    queue_events,
+    queue_events_through_driver,
+    sign_checkpoint_now,
+)
 from oberih.audit.signing import AuditSigner
 from oberih.audit.verification import verify_log
 from oberih.audit.writer import AuditUnavailable, AuditWriter
-from oberih.db.engine import is_postgres, make_session_factory
+from oberih.db.engine import is_postgres, make_engine, make_session_factory
 from tests.audit_support import audit_leaves
 from tests.integration.audit.conftest import ORIGIN, moment
 from tests.unit.audit.factories import audit_event
 
 
-class GatedSessions:
-    """The engine's session factory, whose first session waits until ``gate`` is set: the writer
-    is then busy with a first batch while further requests arrive."""
+class GatedWriter(AuditWriter):
+    """A writer whose first write waits until ``gate`` is set: it is then busy with a first
+    batch while further requests arrive."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, clock=lambda: moment(0))
         self.gate = threading.Event()
-        self.opened = 0
+        self.started = 0
 
-    def __call__(self) -> Session:
-        self.opened += 1
-        if self.opened == 1:
+    def _write(self, events: Sequence[AuditEvent]) -> None:
+        self.started += 1
+        if self.started == 1:
             assert self.gate.wait(timeout=10)
-        return self.sessions()
+        super()._write(events)
 
 
-def _writer(sessions: Callable[[], Session]) -> AuditWriter:
-    return AuditWriter(sessions, clock=lambda: moment(0))  # type: ignore[arg-type]
+def _writer(engine: Engine) -> AuditWriter:
+    return AuditWriter(engine, clock=lambda: moment(0))
 
 
 def _inbox(engine: Engine) -> list[tuple[int, str]]:
@@ -52,8 +58,7 @@ def _inbox(engine: Engine) -> list[tuple[int, str]]:
 def test_requests_arriving_during_a_write_share_the_next_transaction(
     engine: Engine, signer: AuditSigner
 ) -> None:
-    sessions = GatedSessions(make_session_factory(engine))
-    writer = _writer(sessions)
+    writer = GatedWriter(engine)
 
     async def requests() -> None:
         first = asyncio.create_task(writer.record([audit_event(0)]))
@@ -61,7 +66,7 @@ def test_requests_arriving_during_a_write_share_the_next_transaction(
         later = [asyncio.create_task(writer.record([audit_event(n)])) for n in range(1, 6)]
         await asyncio.sleep(0.05)
         assert not any(task.done() for task in (first, *later))  # nobody released early
-        sessions.gate.set()
+        writer.gate.set()
         await asyncio.gather(first, *later)
 
     try:
@@ -87,7 +92,7 @@ def test_requests_arriving_during_a_write_share_the_next_transaction(
 def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_batch_is_written(
     engine: Engine,
 ) -> None:
-    writer = _writer(make_session_factory(engine))
+    writer = _writer(engine)
 
     async def requests(numbers: range) -> list[BaseException | None]:
         return await asyncio.gather(
@@ -112,7 +117,7 @@ def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_batch_is_w
 
 
 def test_a_large_burst_is_split_into_transactions_of_a_bounded_size(engine: Engine) -> None:
-    writer = AuditWriter(make_session_factory(engine), clock=lambda: moment(0), max_batch_events=4)
+    writer = AuditWriter(engine, clock=lambda: moment(0), max_batch_events=4)
 
     async def burst() -> None:
         await asyncio.gather(*(writer.record([audit_event(n)] * 2) for n in range(5)))
@@ -128,10 +133,37 @@ def test_a_large_burst_is_split_into_transactions_of_a_bounded_size(engine: Engi
 
 
 def test_nothing_to_record_writes_nothing(engine: Engine) -> None:
-    writer = _writer(make_session_factory(engine))
+    writer = _writer(engine)
     try:
         asyncio.run(writer.record([]))
     finally:
         writer.close()
     assert writer.batches_written == 0
     assert _inbox(engine) == []
+
+
+def test_the_driver_path_writes_the_rows_queue_events_writes(postgres_database_url: str) -> None:
+    engine = make_engine(postgres_database_url)
+    events = [
+        audit_event(1),
+        audit_event(2, person_id=None, office_code=None, purpose=None),
+        audit_event(3, classified_until=dt.date(2027, 1, 2)),
+    ]
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            queue_events(session, events, now=moment(5))
+        connection = engine.raw_connection()
+        try:
+            queue_events_through_driver(connection, events, now=moment(5))
+            connection.commit()
+        finally:
+            connection.close()
+        with engine.connect() as connection:
+            rows = list(connection.execute(select(AuditInboxRow.__table__).order_by("id")))
+    finally:
+        engine.dispose()
+    by_sqlalchemy, by_driver = rows[:3], rows[3:]
+    assert [inbox_event(row) for row in by_driver] == [inbox_event(row) for row in by_sqlalchemy]
+    assert [inbox_event(row) for row in by_driver] == events
+    assert {row.recorded_at for row in rows} == {moment(5)}
+    assert len({row.txid for row in by_driver}) == 1
