@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import insert, or_, select, text, tuple_, update
+from sqlalchemy import Connection, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import parse_checkpoint_text
@@ -64,6 +64,7 @@ from oberih.audit.models import (
     AuditTreeRow,
 )
 from oberih.audit.signing import AuditSettings, CheckpointSigner
+from oberih.db.base import Base
 
 __all__ = [
     "AccessPage",
@@ -200,15 +201,17 @@ def _append_leaves(
     # Executed on the connection, as Core: the ORM bulk paths (identity map synchronisation) cost
     # more CPU than the statements, and the head row lock is held meanwhile.
     connection = session.connection()
-    connection.execute(
-        insert(AuditEventRow),
+    _insert_rows(
+        connection,
+        AuditEventRow,
         [
             _event_columns(item, first + offset, leaf)
             for offset, (item, leaf) in enumerate(zip(items, leaves, strict=True))
         ],
     )
-    connection.execute(
-        insert(AuditNodeRow),
+    _insert_rows(
+        connection,
+        AuditNodeRow,
         [{"level": n.level, "node_index": n.index, "hash": h} for n, h in completed],
     )
     head: dict[str, object] = {"size": tree.size, "compact_range": tree.to_bytes()}
@@ -216,6 +219,31 @@ def _append_leaves(
         head["inbox_txid"], head["inbox_id"] = inbox_position
     connection.execute(update(AuditTreeRow).where(AuditTreeRow.id == HEAD_ROW_ID).values(head))
     return list(range(first, tree.size))
+
+
+def _insert_rows(connection: Connection, table: type[Base], rows: list[dict[str, object]]) -> None:
+    """Insert ``rows`` (all with the same keys); on PostgreSQL with COPY through the driver.
+    psycopg's ``executemany`` sends one statement per row, which costs the client and the
+    server several times what COPY does, and the head row lock is held meanwhile."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    copy = f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(copy) as stream:
+            for row in rows:
+                stream.write_row([_copy_value(row[column]) for column in columns])
+    finally:
+        cursor.close()
+
+
+def _copy_value(value: object) -> object:
+    # JSON documents (``fields``) are lists here; every other value psycopg adapts by its type.
+    return Jsonb(value) if isinstance(value, list) else value
 
 
 def _event_columns(item: _Leaf, index: int, leaf: bytes) -> dict[str, object]:
