@@ -95,7 +95,6 @@ def create_app(
         yield
         stop.set()
         await task
-        context.audit_writer.close()
         engine.dispose()
 
     app = FastAPI(

@@ -104,28 +104,25 @@ async def get_session(context: Context) -> AsyncIterator[Session]:
     except BaseException:
         await _finish(session.close)  # closing rolls the transaction back
         raise
-    reads: list[AuditEvent] = session.info.pop(_READ_EVENTS, [])
-    await _finish(partial(_commit, session, now=context.clock))
-    if reads:
-        await _record_reads(context.audit_writer, reads)
-
-
-def _commit(session: Session, *, now: Callable[[], dt.datetime]) -> None:
-    with session:
-        pending: list[AuditEvent] = session.info.pop(_PENDING_EVENTS, [])
-        if pending:
-            queue_events(session, pending, now=now())
-        session.commit()
-
-
-async def _record_reads(writer: AuditWriter, events: list[AuditEvent]) -> None:
+    commit = partial(_commit, session, now=context.clock, writer=context.audit_writer)
     try:
-        await writer.record(events)
+        await _finish(commit)
     except AuditUnavailable:
         # Raised before the response is sent: the data read does not leave.
         raise ApiProblem(
             503, "audit-unavailable", "The audit log is not available; nothing was disclosed"
         ) from None
+
+
+def _commit(session: Session, *, now: Callable[[], dt.datetime], writer: AuditWriter) -> None:
+    with session:
+        pending: list[AuditEvent] = session.info.pop(_PENDING_EVENTS, [])
+        reads: list[AuditEvent] = session.info.pop(_READ_EVENTS, [])
+        if pending:
+            queue_events(session, pending, now=now())
+        session.commit()
+    # The connection is back in the pool: waiting for the group commit holds none.
+    writer.record_blocking(reads)
 
 
 async def _finish(work: Callable[[], None]) -> None:

@@ -8,11 +8,13 @@ WAL flush) per request; ``AuditWriter`` gives the same guarantee for a batch at 
 
 - the request's transaction commits first (read-only: nothing to flush) and its connection goes
   back to the pool; the handler's response is built but not sent;
-- the request hands its events to the process's writer and waits;
-- the writer inserts the events of every request waiting at that moment into the audit inbox in
-  one transaction and commits it (durable: ``synchronous_commit`` as configured, ``on`` by
-  default), then releases all of them; requests arriving meanwhile form the next batch. No
-  timer: a request that finds the writer idle is written at once, alone;
+- in the same worker thread, the request hands its events to the process's writer and waits;
+- the first request to find the writer idle leads: it inserts the events of every request
+  waiting at that moment into the audit inbox in one transaction, commits it (durable:
+  ``synchronous_commit`` as configured, ``on`` by default) and releases all of them; requests
+  arriving meanwhile queue up, and the first of them leads the next batch (so no request writes
+  more than one batch after its own). No timer: a request that finds the writer idle is written
+  at once, alone;
 - only then is each response sent. If the write fails, every request of the batch is answered
   503 without its data (``AuditUnavailable``); a crash before the commit means no response left.
 
@@ -21,17 +23,22 @@ event is durable before the access has any effect outside the register. Writes o
 (commands) keep their events in their own transaction (``record_access``): there the event must
 commit or roll back with the change. The events then reach the Merkle tree through the inbox
 like any other (``sequence_inbox``).
+
+The waiting is done in the worker thread that finishes the request's transaction anyway: no
+further trip between the event loop and a thread per request, and a waiting request holds no
+database connection.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -42,6 +49,8 @@ logger = logging.getLogger("oberih.audit")
 
 # Events per transaction at most: a burst beyond it is written in several transactions.
 MAX_BATCH_EVENTS = 2_000
+# How long a request waits for the batch its events are in; past it they count as not written.
+WAIT_SECONDS = 60.0
 
 
 class AuditUnavailable(RuntimeError):
@@ -51,24 +60,17 @@ class AuditUnavailable(RuntimeError):
 @dataclass(slots=True)
 class _Waiting:
     events: Sequence[AuditEvent]
-    written: asyncio.Future[None]
-
-
-@dataclass(slots=True)
-class _LoopQueue:
-    """The requests of one event loop waiting for their events to be written."""
-
-    waiting: list[_Waiting] = field(default_factory=list)
-    flusher: asyncio.Task[None] | None = None
+    woken: threading.Event = field(default_factory=threading.Event)
+    leads: bool = False  # woken to lead the next batch, not because its events were written
+    written: bool = False
 
 
 class AuditWriter:
     """Writes the audit events of concurrent requests of one process in shared transactions.
 
-    ``await writer.record(events)`` returns once ``events`` are committed to the audit inbox and
-    raises ``AuditUnavailable`` when they could not be. The writing happens in a thread of the
-    writer's own, so it never waits for a worker thread of the request pool (every one of those
-    may be waiting for a database connection).
+    ``writer.record_blocking(events)`` (in a worker thread) returns once ``events`` are committed
+    to the audit inbox and raises ``AuditUnavailable`` when they could not be; ``await
+    writer.record(events)`` does the same from the event loop.
     """
 
     def __init__(
@@ -81,63 +83,84 @@ class AuditWriter:
         self._engine = engine
         self._clock = clock
         self._max_batch_events = max_batch_events
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="oberih-audit-writer"
-        )
-        # One queue per event loop: a service has one, but a test client may run requests in a
-        # new loop each time, and a future belongs to the loop that made it.
-        self._queues: dict[asyncio.AbstractEventLoop, _LoopQueue] = {}
+        self._lock = threading.Lock()
+        self._queue: list[_Waiting] = []
+        self._writing = False  # a leader is taking or writing a batch
         self.batches_written = 0  # transactions committed (for tests and diagnostics)
 
     async def record(self, events: Sequence[AuditEvent]) -> None:
+        # A limiter of its own: the wait must not take one of the request pool's threads.
+        await anyio.to_thread.run_sync(
+            self.record_blocking, events, limiter=anyio.CapacityLimiter(1)
+        )
+
+    def record_blocking(self, events: Sequence[AuditEvent]) -> None:
         if not events:
             return
-        loop = asyncio.get_running_loop()
-        queue = self._queue(loop)
-        written: asyncio.Future[None] = loop.create_future()
-        queue.waiting.append(_Waiting(events, written))
-        if queue.flusher is None or queue.flusher.done():
-            queue.flusher = loop.create_task(self._flush(loop, queue))
-        # Shielded: a client that goes away does not withdraw its events from the batch (an
-        # access attempted is still recorded), and the batch is not cut short.
-        await asyncio.shield(written)
-
-    def close(self) -> None:
-        """Finish the write in progress and stop the writer's thread (at shutdown)."""
-        self._executor.shutdown(wait=True)
-
-    def _queue(self, loop: asyncio.AbstractEventLoop) -> _LoopQueue:
-        queue = self._queues.get(loop)
-        if queue is None:
-            for closed in [other for other in self._queues if other.is_closed()]:
-                del self._queues[closed]
-            queue = self._queues[loop] = _LoopQueue()
-        return queue
-
-    async def _flush(self, loop: asyncio.AbstractEventLoop, queue: _LoopQueue) -> None:
-        while queue.waiting:
-            batch = self._take(queue)
-            events = [event for waiting in batch for event in waiting.events]
-            try:
-                await loop.run_in_executor(self._executor, self._write, events)
-            except Exception as exc:
-                # The type only: the message of a database error may quote the values.
-                logger.error("audit events not written: %s", type(exc).__name__)
-                for waiting in batch:
-                    _settle(waiting.written, AuditUnavailable("the audit log is not available"))
+        waiting = _Waiting(events)
+        with self._lock:
+            self._queue.append(waiting)
+            waiting.leads = not self._writing
+            self._writing = True
+        while True:
+            if waiting.leads:
+                waiting.leads = False
+                self._lead()
+            elif not waiting.woken.wait(WAIT_SECONDS):
+                self._give_up(waiting)
+                continue
             else:
-                self.batches_written += 1
-                for waiting in batch:
-                    _settle(waiting.written, None)
+                waiting.woken.clear()
+            if waiting.leads:
+                continue
+            if waiting.written:
+                return
+            raise AuditUnavailable("the audit log is not available")
 
-    def _take(self, queue: _LoopQueue) -> list[_Waiting]:
+    def _give_up(self, waiting: _Waiting) -> None:
+        """Leave the queue after waiting too long; a request already in a batch being written,
+        or handed the lead, stays (it must lead, or learn the outcome of its batch)."""
+        with self._lock:
+            if waiting in self._queue and not waiting.leads:
+                self._queue.remove(waiting)
+                raise AuditUnavailable("the audit log did not answer in time")
+
+    def _lead(self) -> None:
+        """Write one batch (the leader's own events are first in the queue), release its
+        requests, and hand the lead to the first request still waiting, if any."""
+        with self._lock:
+            batch = self._take()
+        events = [event for waiting in batch for event in waiting.events]
+        try:
+            self._write(events)
+        except Exception as exc:
+            # The type only: the message of a database error may quote the values.
+            logger.error("audit events not written: %s", type(exc).__name__)
+            written = False
+        else:
+            written = True
+        with self._lock:
+            if written:
+                self.batches_written += 1
+            successor = self._queue[0] if self._queue else None
+            if successor is None:
+                self._writing = False
+            else:
+                successor.leads = True
+        for waiting in batch:
+            waiting.written = written
+            waiting.woken.set()
+        if successor is not None:
+            successor.woken.set()
+
+    def _take(self) -> list[_Waiting]:
         count = taken = 0
-        for waiting in queue.waiting:
+        for waiting in self._queue:
             if taken and count + len(waiting.events) > self._max_batch_events:
                 break
             count += len(waiting.events)
             taken += 1
-        batch, queue.waiting = queue.waiting[:taken], queue.waiting[taken:]
+        batch, self._queue = self._queue[:taken], self._queue[taken:]
         return batch
 
     def _write(self, events: Sequence[AuditEvent]) -> None:
@@ -154,12 +177,3 @@ class AuditWriter:
             connection.commit()
         finally:
             connection.close()
-
-
-def _settle(written: asyncio.Future[None], error: AuditUnavailable | None) -> None:
-    if written.done():
-        return
-    if error is None:
-        written.set_result(None)
-    else:
-        written.set_exception(error)

@@ -69,10 +69,7 @@ def test_requests_arriving_during_a_write_share_the_next_transaction(
         writer.gate.set()
         await asyncio.gather(first, *later)
 
-    try:
-        asyncio.run(requests())
-    finally:
-        writer.close()
+    asyncio.run(requests())
     # Every event is in the inbox when record() returns: two transactions, not six.
     inbox = _inbox(engine)
     assert sorted(actor for _, actor in inbox) == [f"tcc_officer:officer-{n}" for n in range(6)]
@@ -99,15 +96,12 @@ def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_batch_is_w
             *(writer.record([audit_event(n)]) for n in numbers), return_exceptions=True
         )
 
-    try:
-        with engine.begin() as connection:  # the inbox is gone: no event can be made durable
-            connection.execute(text("ALTER TABLE audit_inbox RENAME TO audit_inbox_away"))
-        failed = asyncio.run(requests(range(3)))
-        with engine.begin() as connection:
-            connection.execute(text("ALTER TABLE audit_inbox_away RENAME TO audit_inbox"))
-        written = asyncio.run(requests(range(3, 5)))
-    finally:
-        writer.close()
+    with engine.begin() as connection:  # the inbox is gone: no event can be made durable
+        connection.execute(text("ALTER TABLE audit_inbox RENAME TO audit_inbox_away"))
+    failed = asyncio.run(requests(range(3)))
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_inbox_away RENAME TO audit_inbox"))
+    written = asyncio.run(requests(range(3, 5)))
     assert all(isinstance(outcome, AuditUnavailable) for outcome in failed)
     assert written == [None, None]
     assert [actor for _, actor in _inbox(engine)] == [
@@ -116,28 +110,33 @@ def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_batch_is_w
     ]
 
 
+class RecordingWriter(AuditWriter):
+    def __init__(self, engine: Engine, *, max_batch_events: int) -> None:
+        super().__init__(engine, clock=lambda: moment(0), max_batch_events=max_batch_events)
+        self.batch_sizes: list[int] = []
+
+    def _write(self, events: Sequence[AuditEvent]) -> None:
+        self.batch_sizes.append(len(events))
+        super()._write(events)
+
+
 def test_a_large_burst_is_split_into_transactions_of_a_bounded_size(engine: Engine) -> None:
-    writer = AuditWriter(engine, clock=lambda: moment(0), max_batch_events=4)
+    writer = RecordingWriter(engine, max_batch_events=4)
 
     async def burst() -> None:
         await asyncio.gather(*(writer.record([audit_event(n)] * 2) for n in range(5)))
 
-    try:
-        asyncio.run(burst())
-    finally:
-        writer.close()
+    asyncio.run(burst())
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(AuditInboxRow)) == 10
-    # All five are waiting when the writer starts: two requests (four events) per transaction.
-    assert writer.batches_written == 3
+    # However the five requests met the writer: never more than four events per transaction.
+    assert sum(writer.batch_sizes) == 10
+    assert max(writer.batch_sizes) <= 4 and len(writer.batch_sizes) >= 3
 
 
 def test_nothing_to_record_writes_nothing(engine: Engine) -> None:
     writer = _writer(engine)
-    try:
-        asyncio.run(writer.record([]))
-    finally:
-        writer.close()
+    asyncio.run(writer.record([]))
     assert writer.batches_written == 0
     assert _inbox(engine) == []
 
@@ -167,3 +166,25 @@ def test_the_driver_path_writes_the_rows_queue_events_writes(postgres_database_u
     assert [inbox_event(row) for row in by_driver] == events
     assert {row.recorded_at for row in rows} == {moment(5)}
     assert len({row.txid for row in by_driver}) == 1
+
+
+def test_many_threads_recording_at_once_all_get_written_once(engine: Engine) -> None:
+    writer = RecordingWriter(engine, max_batch_events=16)
+
+    def requests(thread: int) -> None:
+        for number in range(25):
+            writer.record_blocking([audit_event(thread * 100 + number)])
+
+    threads = [threading.Thread(target=requests, args=(thread,)) for thread in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    actors = [actor for _, actor in _inbox(engine)]
+    assert sorted(actors) == sorted(
+        f"tcc_officer:officer-{thread * 100 + number}"
+        for thread in range(8)
+        for number in range(25)
+    )
+    assert sum(writer.batch_sizes) == 200 and writer.batches_written == len(writer.batch_sizes)
