@@ -29,6 +29,7 @@ from oberih.audit import views as audit_views
 from oberih.audit.services import CheckpointPolicy
 from oberih.audit.signing import AuditSettings, load_audit_signer
 from oberih.audit.tasks import run_checkpoints
+from oberih.audit.writer import AuditWriter
 from oberih.auth.dependencies import build_auth_services, install_auth
 from oberih.changes import views as changes_views
 from oberih.config import InsecureConfiguration, Settings, load_settings
@@ -58,10 +59,13 @@ def create_app(
     if not audit_reads and not settings.is_development:
         raise InsecureConfiguration(["reads without audit exist for benchmarks only"])
     engine = engine or make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
     context = AppContext(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
+        # The group commit of the audit events of reads (oberih.audit.writer).
+        audit_writer=AuditWriter(engine, clock=clock),
         clock=clock,
         audit_reads=audit_reads,
     )

@@ -1,11 +1,19 @@
 """Shared request dependencies: the application context, one transaction per request, the clock.
 
-The request's transaction (``DbSession``) is committed before the response is sent, so personal
-data never leaves before the audit event of its access is durable. Handlers queue those events
-with ``record_access``; ``get_session`` writes them to the audit inbox just before the commit, in
-the same transaction (decision 7). The inbox takes no lock: concurrent requests do not queue
-behind the tree head; the background task (``oberih.audit.tasks``) makes them leaves of the tree
-within a poll.
+The request's transaction (``DbSession``) is committed before the response is sent, and so are
+the audit events of its accesses, so personal data never leaves before the event of its access
+is durable (decision 7). Handlers queue those events in one of two ways:
+
+- ``record_access``: ``get_session`` writes them to the audit inbox just before the commit, in
+  the request's own transaction. For requests that change the register: the event commits or
+  rolls back with the change.
+- ``record_read``: for requests that change nothing. ``get_session`` commits the (read-only)
+  transaction, then hands the events to the process's ``AuditWriter``, which writes those of
+  all concurrent requests in one transaction (group commit, see ``oberih.audit.writer``), and
+  lets the response go only once they are durable; 503 without the data if they cannot be.
+
+The inbox takes no lock: concurrent requests do not queue behind the tree head; the background
+task (``oberih.audit.tasks``) makes them leaves of the tree within a poll.
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from oberih.api.problems import ApiProblem
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events
+from oberih.audit.writer import AuditUnavailable, AuditWriter
 from oberih.config import Settings
 
 
@@ -38,6 +48,7 @@ class AppContext:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    audit_writer: AuditWriter
     clock: Callable[[], dt.datetime] = utc_now
     services: dict[str, Any] = field(default_factory=dict)
     # Benchmark baseline only (``oberih bench api``): reads of a person's record leave no audit
@@ -45,18 +56,26 @@ class AppContext:
     audit_reads: bool = True
 
     def record_read(self, session: Session, event: AuditEvent) -> None:
-        """Queue the audit event of a read of a person's record (``record_access``)."""
+        """Queue the audit event of a read of a person's record (``record_read``)."""
         if self.audit_reads:
-            record_access(session, event)
+            record_read(session, event)
 
 
 _PENDING_EVENTS = "oberih.audit.pending_events"
+_READ_EVENTS = "oberih.audit.read_events"
 
 
 def record_access(session: Session, event: AuditEvent) -> None:
     """Queue the audit event of an access made in the request's transaction; ``get_session``
     records it in the audit inbox in that same transaction, just before committing."""
     session.info.setdefault(_PENDING_EVENTS, []).append(event)
+
+
+def record_read(session: Session, event: AuditEvent) -> None:
+    """Queue the audit event of a read by a request that changes nothing; ``get_session`` has it
+    written by the group commit after the request's transaction, and the response waits for it
+    to be durable. A request that changes the register records with ``record_access``."""
+    session.info.setdefault(_READ_EVENTS, []).append(event)
 
 
 # Async: a dependency this cheap should not cost a trip to the thread pool.
@@ -70,8 +89,10 @@ Context = Annotated[AppContext, Depends(get_context)]
 
 async def get_session(context: Context) -> AsyncIterator[Session]:
     """One transaction per request, committed here when the handler succeeds (the single
-    transaction owner: services only add), rolled back when it raises. The queued audit events
-    are written to the audit inbox first, in one statement.
+    transaction owner: services only add), rolled back when it raises. The events queued with
+    ``record_access`` are written to the audit inbox first, in one statement; those queued with
+    ``record_read`` are written by the group commit once the transaction has ended, and this
+    dependency returns (letting the response go) only when they are durable.
 
     The session is made in the event loop (it touches the database only at its first statement)
     and finished in a thread with a limiter of its own, as FastAPI finishes dependencies: a
@@ -83,15 +104,25 @@ async def get_session(context: Context) -> AsyncIterator[Session]:
     except BaseException:
         await _finish(session.close)  # closing rolls the transaction back
         raise
-    await _finish(partial(_commit, session, now=context.clock))
+    commit = partial(_commit, session, now=context.clock, writer=context.audit_writer)
+    try:
+        await _finish(commit)
+    except AuditUnavailable:
+        # Raised before the response is sent: the data read does not leave.
+        raise ApiProblem(
+            503, "audit-unavailable", "The audit log is not available; nothing was disclosed"
+        ) from None
 
 
-def _commit(session: Session, *, now: Callable[[], dt.datetime]) -> None:
+def _commit(session: Session, *, now: Callable[[], dt.datetime], writer: AuditWriter) -> None:
     with session:
         pending: list[AuditEvent] = session.info.pop(_PENDING_EVENTS, [])
+        reads: list[AuditEvent] = session.info.pop(_READ_EVENTS, [])
         if pending:
             queue_events(session, pending, now=now())
         session.commit()
+    # The connection is back in the pool: waiting for the group commit holds none.
+    writer.record_blocking(reads)
 
 
 async def _finish(work: Callable[[], None]) -> None:

@@ -63,7 +63,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     422: "The request is not valid; `errors` names each field and the reason",
     428: "If-Match is required",
     429: "Too many requests; retry after the number of seconds in Retry-After",
-    503: "Not ready",
+    503: "Not ready, or the audit log cannot record the access (nothing is disclosed)",
 }
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from oberih.api.dependencies import DbSession, Now, request_id
+from oberih.api.dependencies import DbSession, Now, record_access, request_id
 from oberih.api.problems import ApiProblem
 from oberih.audit.events import AuditEvent
 from oberih.audit.schemas import (
@@ -38,7 +38,6 @@ from oberih.audit.services import (
     get_event,
     inclusion_proof,
     latest_checkpoint,
-    record_event,
     sequence_inbox,
 )
 from oberih.auth.dependencies import require
@@ -105,7 +104,7 @@ def read_event(
         fields=("audit_event",),
         request_id=request_id(request),
     )
-    record_event(session, event, now=now)
+    record_access(session, event)
     return AuditEventRead.of(recorded)
 
 

@@ -11,7 +11,7 @@ Routes declare what they need; handlers never test roles::
                     granted: Annotated[Access, Depends(access(Permission.person_record_read))]):
         granted.ensure_in_scope(session, person_id)     # OutOfScope (404) + audited denial
         ...
-        record_event(session, granted.event(person_id=person_id, fields=("identity",)), now=now)
+        record_read(session, granted.event(person_id=person_id, fields=("identity",)))
 
 Lists and searches filter in the query: ``apply_scope(select(PersonStateRow...), granted.scope)``.
 
@@ -20,11 +20,15 @@ Lists and searches filter in the query: ``apply_scope(select(PersonStateRow...),
 header ``X-Purpose`` or query ``purpose``) and the caller's jurisdiction ``Scope`` for queries.
 
 Denials (403 and out-of-scope 404) are audited as ``access:denied`` in a short transaction of
-their own, because the request's transaction is rolled back when the request fails. Record a
-denial before the request's own transaction appends audit events (``ensure_in_scope`` first): on
-PostgreSQL that transaction holds the audit head row lock until it commits. Failed
-authentication (401) is logged, not audited: an anonymous caller must not be able to grow the
-signed audit log at will, and has no actor to record; rate limits guard that door.
+their own, because the request's transaction is rolled back when the request fails. They go to
+the audit inbox like every request's events (no wait for the tree head lock); the sequencer makes
+them leaves. Failed authentication (401) is logged, not audited: an anonymous caller must not be
+able to grow the signed audit log at will, and has no actor to record; rate limits guard that
+door.
+
+The dependencies are ``async``: a sync dependency costs each request a trip to the worker-thread
+pool, and verifying a token or checking permissions is short CPU work that the event loop does
+in less time than the trip. Only a denial touches the database: it is recorded in a thread.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the annotations of the closures
@@ -32,16 +36,18 @@ signed audit log at will, and has no actor to record; rate limits guard that doo
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import record_event
+from oberih.audit.services import queue_events
 from oberih.auth.errors import NotAuthenticated, OutOfScope, PermissionDenied, PurposeRequired
 from oberih.auth.jurisdiction import Scope, person_in_scope, scope_for
 from oberih.auth.permissions import Permission, missing_permissions
@@ -97,14 +103,15 @@ def denial_event(denial: Denial) -> AuditEvent:
 
 @dataclass(frozen=True, slots=True)
 class AuditLogDenialRecorder:
-    """Appends each denial to the audit log in its own short transaction."""
+    """Records each denial in the audit log's inbox, in its own short transaction (durable before
+    the refusal is answered); the sequencer makes it a leaf like any request's event."""
 
     sessions: sessionmaker[Session]
     clock: Callable[[], dt.datetime] = utc_now
 
     def record(self, denial: Denial) -> None:
         with self.sessions() as session, session.begin():
-            record_event(session, denial_event(denial), now=self.clock())
+            queue_events(session, [denial_event(denial)], now=self.clock())
 
 
 @dataclass(slots=True)
@@ -148,7 +155,7 @@ def install_auth(app: FastAPI, services: AuthServices) -> None:
     app.state.auth = services
 
 
-def get_auth(request: Request) -> AuthServices:
+async def get_auth(request: Request) -> AuthServices:
     services: AuthServices | None = getattr(request.app.state, "auth", None)
     if services is None:
         raise RuntimeError("install_auth(app, ...) was not called by the app factory")
@@ -161,6 +168,12 @@ Auth = Annotated[AuthServices, Depends(get_auth)]
 def _request_id(request: Request) -> str | None:
     value: str | None = getattr(request.state, "request_id", None)
     return value
+
+
+async def _record_denial(auth: AuthServices, denial: Denial) -> None:
+    # A limiter of its own (as ``get_session`` finishes transactions): a denial must not wait
+    # for a worker thread while every one of them may be waiting for a database connection.
+    await anyio.to_thread.run_sync(auth.denials.record, denial, limiter=anyio.CapacityLimiter(1))
 
 
 def _path_person_id(request: Request) -> uuid.UUID | None:
@@ -180,7 +193,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     auth: Auth,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
@@ -205,12 +218,12 @@ CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 # --- permissions -------------------------------------------------------------------------------
 
 
-def require(*permissions: Permission) -> Callable[..., Principal]:
+def require(*permissions: Permission) -> Callable[..., Awaitable[Principal]]:
     """A dependency that returns the caller if their role grants every one of ``permissions``."""
     if not permissions:
         raise ValueError("require() needs at least one permission")
 
-    def dependency(request: Request, auth: Auth, principal: CurrentPrincipal) -> Principal:
+    async def dependency(request: Request, auth: Auth, principal: CurrentPrincipal) -> Principal:
         missing = missing_permissions(principal, permissions)
         if missing:
             denial = Denial(
@@ -220,7 +233,7 @@ def require(*permissions: Permission) -> Callable[..., Principal]:
                 person_id=_path_person_id(request),
                 request_id=_request_id(request),
             )
-            auth.denials.record(denial)
+            await _record_denial(auth, denial)
             raise PermissionDenied(missing=tuple(p.value for p in missing))
         return principal
 
@@ -244,7 +257,7 @@ PurposeQuery = Annotated[
 ]
 
 
-def purpose_required(
+async def purpose_required(
     request: Request,
     auth: Auth,
     principal: CurrentPrincipal,
@@ -253,12 +266,12 @@ def purpose_required(
 ) -> Purpose | None:
     """The declared purpose; required of officers (``PurposeRequired``, 403, audited), ``None``
     for roles that read no one else's record with a purpose (citizens reading themselves)."""
-    return _declared_purpose(
+    return await _declared_purpose(
         request, auth, principal, header=purpose_header, query=purpose, attempted="purpose"
     )
 
 
-def _declared_purpose(
+async def _declared_purpose(
     request: Request,
     auth: AuthServices,
     principal: Principal,
@@ -285,7 +298,7 @@ def _declared_purpose(
             person_id=_path_person_id(request),
             request_id=_request_id(request),
         )
-        auth.denials.record(denial)
+        await _record_denial(auth, denial)
         raise
 
 
@@ -355,19 +368,19 @@ class Access:
         )
 
 
-def access(*permissions: Permission) -> Callable[..., Access]:
+def access(*permissions: Permission) -> Callable[..., Awaitable[Access]]:
     """Like ``require``, and also the declared purpose and the caller's ``Scope``."""
     permitted = require(*permissions)
     action = permissions[0].value
 
-    def dependency(
+    async def dependency(
         request: Request,
         auth: Auth,
         principal: Annotated[Principal, Depends(permitted)],
         purpose_header: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Access:
-        declared = _declared_purpose(
+        declared = await _declared_purpose(
             request, auth, principal, header=purpose_header, query=purpose, attempted=action
         )
         return Access(

@@ -17,13 +17,21 @@ and an ``HttpJwksSource`` would implement the same ``load()`` by fetching that U
 (honouring ``Cache-Control``) and a timeout. ``TrustedIssuer`` already reloads its source when a
 token names an unknown ``kid`` (at most once per ``refresh_interval``), which is how key rotation
 reaches us from any source.
+
+A verified token is remembered (``TokenVerifier``, keyed by the whole token) for at most
+``cache_seconds`` and never past its ``exp``: a client sends the same token with every request
+for its lifetime, and checking an ES256 signature and decoding the JWT twice was the largest
+CPU cost of a request. Only successful verifications are remembered, so a refused token is
+checked again each time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +54,8 @@ logger = logging.getLogger("oberih.auth")
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat")
 MAX_TOKEN_BYTES = 8192  # far above any real token; stops parsing of junk early
 DEFAULT_REFRESH_INTERVAL = 60.0  # seconds between JWKS reloads caused by unknown key ids
+VERIFIED_CACHE_SIZE = 4096  # tokens remembered per process (least recently used dropped)
+VERIFIED_CACHE_SECONDS = 60.0
 DEVELOPMENT_AUDIENCE = "oberih-development"  # only when OBERIH_OIDC_AUDIENCE is unset (dev/test)
 
 # PyJWT's exceptions, mapped to the stable reason codes of NotAuthenticated (most specific first).
@@ -204,18 +214,54 @@ class TokenVerifier:
         *,
         leeway_seconds: int = 30,
         max_lifetime_seconds: int = 3600,
+        cache_size: int = VERIFIED_CACHE_SIZE,
+        cache_seconds: float = VERIFIED_CACHE_SECONDS,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._issuers = {trusted.issuer: trusted for trusted in issuers}
         if not self._issuers:
             raise InsecureConfiguration(["no token issuer is configured"])
         self.leeway_seconds = leeway_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
+        self.cache_size = cache_size
+        self.cache_seconds = cache_seconds
+        self._wall_clock = wall_clock  # PyJWT checks exp against time.time() too
+        self._monotonic = monotonic
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
 
     @property
     def issuers(self) -> tuple[str, ...]:
         return tuple(self._issuers)
 
     def verify(self, token: str) -> Principal:
+        remembered = self._remembered(token)
+        if remembered is not None:
+            return remembered
+        principal, expires = self._verify(token)
+        if self.cache_size > 0:
+            until = min(expires + self.leeway_seconds, self._wall_clock() + self.cache_seconds)
+            self._verified[token] = _Verified(
+                principal, until, self._monotonic() + self.cache_seconds
+            )
+            if len(self._verified) > self.cache_size:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _remembered(self, token: str) -> Principal | None:
+        # No lock: each dict operation is atomic, and a race only costs a verification.
+        verified = self._verified.get(token)
+        if verified is None:
+            return None
+        # The same rule as PyJWT's: expired once exp + leeway is reached.
+        if self._wall_clock() >= verified.valid_until or self._monotonic() >= verified.forget_at:
+            self._verified.pop(token, None)
+            return None
+        with contextlib.suppress(KeyError):
+            self._verified.move_to_end(token)
+        return verified.principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         if not token or len(token) > MAX_TOKEN_BYTES:
             raise NotAuthenticated("malformed")
         kid = _key_id(token)
@@ -231,7 +277,7 @@ class TokenVerifier:
             raise NotAuthenticated(f"claims: {exc.reason}") from None
         if not trusted.may_vouch_for(principal):
             raise NotAuthenticated("issuer-not-entitled")
-        return principal
+        return principal, float(claims["exp"])
 
     def _issuer_of(self, token: str) -> TrustedIssuer:
         # Reading iss before verifying only chooses which keys to verify with (RFC 8725 3.8).
@@ -267,6 +313,13 @@ class TokenVerifier:
             raise NotAuthenticated("malformed")
         if expires - issued_at > self.max_lifetime_seconds:
             raise NotAuthenticated("lifetime")
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal
+    valid_until: float  # wall clock: exp plus the leeway, or the cache's limit if sooner
+    forget_at: float  # monotonic: cache_seconds after the verification
 
 
 def _key_id(token: str) -> str:

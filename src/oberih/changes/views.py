@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from oberih.api.dependencies import DbSession, Now
+from oberih.api.dependencies import DbSession, record_read
 from oberih.api.problems import ApiProblem
-from oberih.audit.services import record_events
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
 from oberih.changes.services import InvalidCursor, changes_after
@@ -35,7 +34,6 @@ class ChangePage(BaseModel):
 def read_changes(
     session: DbSession,
     granted: Annotated[Access, Depends(access(Permission.person_record_read))],
-    now: Now,
     after: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangePage:
@@ -46,9 +44,8 @@ def read_changes(
     except InvalidCursor as exc:
         raise ApiProblem(422, "invalid-cursor", "Invalid cursor", str(exc)) from None
     persons = sorted({change.person_id for change in changes})
-    events = [granted.event(person_id=person, fields=("changes",)) for person in persons]
-    if events:
-        record_events(session, events, now=now)
+    for person in persons:
+        record_read(session, granted.event(person_id=person, fields=("changes",)))
     return ChangePage(
         changes=[
             ChangeRead(

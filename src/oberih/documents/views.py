@@ -24,9 +24,8 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from oberih.api.dependencies import Context, DbSession, Now
+from oberih.api.dependencies import Context, DbSession, Now, record_access
 from oberih.api.problems import ApiProblem, problem_responses
-from oberih.audit.services import record_event
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
 from oberih.documents.claims import RegistrationDocumentClaims
@@ -136,10 +135,8 @@ def _issue(
         ) from None
     except DocumentKeyError:
         raise ApiProblem(503, "no-signer", "No document signer is available") from None
-    record_event(
-        session,
-        granted.event("document:issue", person_id=person_id, fields=("document",)),
-        now=now,
+    record_access(
+        session, granted.event("document:issue", person_id=person_id, fields=("document",))
     )
     return DocumentRead.of(row, claims)
 
@@ -192,8 +189,8 @@ def list_documents(
         .where(IssuedDocumentRow.person_id == person_id)
         .order_by(IssuedDocumentRow.issued_at.desc())
     )
-    record_event(
-        session, granted.event("document:list", person_id=person_id, fields=("document",)), now=now
+    record_access(
+        session, granted.event("document:list", person_id=person_id, fields=("document",))
     )
     return [DocumentRead.of(row, stored_claims(row)) for row in rows]
 
@@ -227,10 +224,8 @@ def render_document(
     granted.ensure_in_scope(session, row.person_id)
     if row.revoked_at is not None:
         raise ApiProblem(410, "revoked", "This document was revoked", detail=row.revocation_reason)
-    record_event(
-        session,
-        granted.event("document:render", person_id=row.person_id, fields=(output,)),
-        now=now,
+    record_access(
+        session, granted.event("document:render", person_id=row.person_id, fields=(output,))
     )
     if output is Output.png:
         body = qr_png(row.code, scale=6)
@@ -256,14 +251,13 @@ def verify_document(
 ) -> VerificationRead:
     outcome = verify_online(session, request.code.strip(), trust=keyring.trust_store(), now=now)
     verdict = outcome.verdict
-    record_event(
+    record_access(
         session,
         granted.event(
             "document:verify",
             person_id=outcome.person_id,
             fields=(verdict.reason.value,),
         ),
-        now=now,
     )
     return VerificationRead(
         valid=verdict.valid,

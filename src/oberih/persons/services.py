@@ -150,12 +150,14 @@ def append_facts(
 
     Re-sending a fact with the same (source, source record id) and the same content is a no-op
     reported as a duplicate; the same id with other content raises ``ConflictingResend``.
+    Re-sends are recognised before ``expected_version`` is checked: a client re-sending a command
+    whose answer it lost still holds the version it read before the first send, and must get the
+    first send's outcome, not ``StaleVersion``. The version is checked before the first fact
+    that is new.
     """
     projection = _lock_projection(session, person_id)
     history = load_facts(session, person_id)
     version = max((f.seq for f in history), default=0)
-    if expected_version is not None and expected_version != version:
-        raise StaleVersion(expected=expected_version, actual=version)
     result = AppendResult(person_id=person_id, version=version)
     own_ids = {f.id for f in history}
     for new in facts:
@@ -165,6 +167,8 @@ def append_facts(
                 raise ConflictingResend(source=new.source, source_record_id=new.source_record_id)
             result.duplicates.append(existing)
             continue
+        if not result.appended and expected_version not in (None, version):
+            raise StaleVersion(expected=expected_version, actual=version)
         if new.supersedes_id is not None and new.supersedes_id not in own_ids:
             raise InvalidFact([("supersedes_id", "is not a fact of this person")])
         version += 1

@@ -12,9 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from oberih.api.dependencies import DbSession, Now
+from oberih.api.dependencies import DbSession, Now, record_access
 from oberih.api.problems import ApiProblem
-from oberih.audit.services import record_event
 from oberih.auth.dependencies import Access, CurrentPrincipal, access
 from oberih.auth.permissions import Permission
 from oberih.rules.determination import Determination, determine
@@ -46,10 +45,9 @@ def _determination(
         determination = evaluate_person(session, person_id, at or now.date())
     except OutsideHorizon as exc:
         raise ApiProblem(422, "validation", "The day is outside the profile", str(exc)) from None
-    record_event(
+    record_access(
         session,
         granted.event("person:determination:read", person_id=person_id, fields=("determination",)),
-        now=now,
     )
     return _answer(determination)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import httpx
+from sqlalchemy import func, select, text
 
 from oberih.audit.models import AuditEventRow, AuditInboxRow
-from oberih.audit.services import sequence_inbox
+from tests.audit_support import audit_leaves, sequence_everything
 from tests.integration.api.conftest import (
     AUDITOR,
     EMPLOYER_PRINCIPAL,
@@ -22,30 +22,7 @@ from tests.integration.api.conftest import (
 
 def _audit(world: World) -> list[AuditEventRow]:
     """The audit log's leaves, once every request's inbox row is sequenced into the tree."""
-    _sequence_everything(world)
-    with world.engine.connect() as connection:
-        return list(connection.execute(select(AuditEventRow).order_by(AuditEventRow.leaf_index)))
-
-
-def _sequence_everything(world: World) -> None:
-    # A row is sequenced once every older transaction of the cluster has ended (the snapshot's
-    # xmin): other test workers' transactions can hold that back for a moment.
-    deadline = time.monotonic() + 10
-    while True:
-        with Session(world.engine) as session, session.begin():
-            sequence_inbox(session)
-            pending = session.scalar(
-                select(func.count())
-                .select_from(AuditInboxRow)
-                .where(
-                    AuditInboxRow.id.not_in(
-                        select(AuditEventRow.inbox_id).where(AuditEventRow.inbox_id.is_not(None))
-                    )
-                )
-            )
-        if not pending or time.monotonic() > deadline:
-            return
-        time.sleep(0.05)
+    return audit_leaves(world.engine)
 
 
 def test_officer_reads_a_person_of_their_area_with_provenance_and_etag(world: World) -> None:
@@ -113,8 +90,7 @@ def test_employer_sees_only_reservation_data_of_own_employees(world: World) -> N
     assert set(items[0]) == {"person_id", "surname", "given_name", "patronymic", "reservations"}
     record = world.client.get(f"/api/v1/persons/{world.employee}", headers=headers)
     assert record.status_code == 403
-    # Leaf order is sequencing order: the denial (appended directly) may precede the listing's
-    # events, still waiting in the inbox for an older transaction of the cluster to end.
+    # Leaf order is sequencing order, (txid, id) of the inbox rows, not the order of requests.
     reads = [e for e in _audit(world) if e.person_id == world.employee and e.role == "employer"]
     assert any(e.outcome == "denied" for e in reads)
 
@@ -165,11 +141,24 @@ def test_resending_a_command_with_the_same_idempotency_key_changes_nothing(world
     command = {"kind": "contact", "payload": {"email": "a@example.org"}, "legal_basis": "Res. 1487"}
     send = {**headers, "If-Match": etag, "Idempotency-Key": "same-key-1"}
     first = world.client.post(f"{url}/facts", json=command, headers=send)
-    again = world.client.post(f"{url}/facts", json=command, headers=send)
     assert first.status_code == 201
-    assert again.status_code in (200, 412)
-    if again.status_code == 200:
-        assert again.json()["appended"] == []
+    facts_after_first = world.client.get(f"{url}/facts", headers=headers).json()["items"]
+    # The re-send carries the If-Match of the first send, stale by now: the key is recognised
+    # before the version is checked, so it is answered with the first send's outcome, not 412.
+    again = world.client.post(f"{url}/facts", json=command, headers=send)
+    assert again.status_code == 200
+    assert again.json()["appended"] == []
+    assert [f["id"] for f in again.json()["duplicates"]] == [
+        f["id"] for f in first.json()["appended"]
+    ]
+    assert again.headers["etag"] == first.headers["etag"]
+    assert world.client.get(f"{url}/facts", headers=headers).json()["items"] == facts_after_first
+    # The version check still guards anything new: another key with that If-Match is stale,
+    # and the same key with other content is a conflict.
+    other_key = {**send, "Idempotency-Key": "same-key-2"}
+    assert world.client.post(f"{url}/facts", json=command, headers=other_key).status_code == 412
+    changed = {**command, "payload": {"email": "b@example.org"}}
+    assert world.client.post(f"{url}/facts", json=changed, headers=send).status_code == 409
 
 
 def test_invalid_command_is_422_naming_the_field(world: World) -> None:
@@ -206,7 +195,9 @@ def test_citizen_sees_who_read_their_record(world: World) -> None:
     world.client.get(
         f"/api/v1/persons/{world.kyiv_person}", headers=world.headers(OFFICER_KYIV, purpose=PURPOSE)
     )
-    _sequence_everything(world)  # the view sequences too, but may find the row not yet settled
+    sequence_everything(
+        world.engine
+    )  # the view sequences too, but may find the row not yet settled
     response = world.client.get(
         "/api/v1/me/accesses", headers=world.headers(citizen(world.kyiv_person))
     )
@@ -214,3 +205,45 @@ def test_citizen_sees_who_read_their_record(world: World) -> None:
     body = response.json()
     items = body["items"] if isinstance(body, dict) else body
     assert any(item.get("purpose") == PURPOSE for item in items)
+
+
+def _inbox_rows(world: World) -> int:
+    with world.engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(AuditInboxRow)) or 0)
+
+
+def test_a_read_is_answered_only_once_its_audit_event_is_durable(world: World) -> None:
+    headers = world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    url = f"/api/v1/persons/{world.kyiv_person}"
+
+    async def concurrent_reads() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=world.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(*(client.get(url, headers=headers) for _ in range(12)))
+
+    before = _inbox_rows(world)
+    responses = asyncio.run(concurrent_reads())
+    assert [r.status_code for r in responses] == [200] * 12
+    # Committed before the answers left, whichever batches they were written in.
+    assert _inbox_rows(world) == before + 12
+    reads = [e for e in _audit(world) if e.action == "person:record:read"]
+    assert sorted(e.request_id for e in reads[-12:]) == sorted(
+        r.headers["x-request-id"] for r in responses
+    )
+
+
+def test_a_read_whose_audit_event_cannot_be_recorded_discloses_nothing(world: World) -> None:
+    headers = world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    url = f"/api/v1/persons/{world.kyiv_person}"
+    with world.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_inbox RENAME TO audit_inbox_away"))
+    refused = world.client.get(url, headers=headers)
+    with world.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_inbox_away RENAME TO audit_inbox"))
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("/audit-unavailable")
+    assert "Шевченко" not in refused.text and str(world.kyiv_person) not in refused.text
+    assert "etag" not in refused.headers
+    # The writer recovers with the inbox.
+    assert world.client.get(url, headers=headers).status_code == 200

@@ -21,6 +21,7 @@ from oberih.audit.signing import AuditSigner
 from oberih.auth.development import development_issuer
 from oberih.auth.principals import Principal, Role
 from oberih.config import Environment, Settings
+from tests.audit_support import sequence_everything
 from tests.integration.audit.conftest import ORIGIN, moment, record_log
 from tests.unit.audit.factories import PERSON, audit_event
 
@@ -151,6 +152,7 @@ def test_reading_an_event_is_itself_audited(
     assert response.status_code == 200
     assert response.json()["request_id"] == "req-1"
     assert response.json()["person_id"] == str(PERSON)
+    sequence_everything(session.get_bind())  # the read's event waits in the inbox until then
     session.expire_all()
     trace = get_event(session, 2)
     assert (trace.event.action, trace.event.actor) == ("audit:event:read", "auditor:auditor-1")

@@ -36,6 +36,7 @@ from oberih.db.engine import make_session_factory
 from oberih.persons.facts import FactKind
 from oberih.persons.models import PersonStateRow
 from oberih.persons.services import append_facts, create_person
+from tests.audit_support import audit_leaves
 from tests.auth_support import SigningKey, claims, trusted
 from tests.factories import address_payload, identity_payload, new_fact, utc
 
@@ -261,8 +262,7 @@ def _app(engine: Engine) -> FastAPI:
 
 
 def _denials(engine: Engine) -> list[AuditEventRow]:
-    with make_session_factory(engine)() as session:
-        return list(session.scalars(select(AuditEventRow).order_by(AuditEventRow.leaf_index)))
+    return audit_leaves(engine)
 
 
 def test_a_lviv_officer_cannot_tell_a_kyiv_person_from_nobody(

@@ -78,6 +78,32 @@ def test_resending_the_same_record_changes_nothing(session: Session) -> None:
     assert again.version == first.version
 
 
+def test_a_resend_with_the_version_read_before_the_first_send_is_a_duplicate(
+    session: Session,
+) -> None:
+    created = _register(session)
+    resend = new_fact(
+        FactKind.contact, {"phone": "+380671234567"}, source="citizen", source_record_id="c-3"
+    )
+    first = append_facts(
+        session, person_id=created.person_id, facts=[resend], now=NOW, expected_version=3
+    )
+    again = append_facts(
+        session, person_id=created.person_id, facts=[resend], now=NOW, expected_version=3
+    )
+    assert [f.id for f in again.duplicates] == [f.id for f in first.appended]
+    assert again.appended == [] and again.version == first.version == 4
+    # Anything new in the same command is still held to the version.
+    with pytest.raises(StaleVersion):
+        append_facts(
+            session,
+            person_id=created.person_id,
+            facts=[resend, new_fact(FactKind.contact, {"email": "a@example.org"})],
+            now=NOW,
+            expected_version=3,
+        )
+
+
 def test_same_record_id_with_other_content_is_a_conflict(session: Session) -> None:
     created = _register(session)
     append_facts(

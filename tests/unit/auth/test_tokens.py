@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from oberih.auth.errors import NotAuthenticated
-from oberih.auth.principals import Role
+from oberih.auth.principals import Principal, Role
 from oberih.auth.tokens import (
     InlineJwksSource,
     InvalidJwks,
@@ -62,6 +62,56 @@ def test_a_valid_es256_token_gives_its_principal(
     assert principal.office_code == "TCC-UA46-03"
     assert principal.display_name == "Officer 17"
     assert principal.actor == "tcc_officer:officer-17"
+
+
+class CountingVerifier(TokenVerifier):
+    """Counts the verifications it really does (signature and claims)."""
+
+    verifications = 0
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        self.verifications += 1
+        return super()._verify(token)
+
+
+def test_a_verified_token_is_remembered_and_a_refused_one_is_not(es_key: SigningKey) -> None:
+    verifier = CountingVerifier([trusted(es_key)], leeway_seconds=30)
+    token = es_key.sign(claims())
+    assert verifier.verify(token) == verifier.verify(token)
+    assert verifier.verifications == 1
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert _reason(verifier, forged) == "signature"
+    assert _reason(verifier, forged) == "signature"
+    assert verifier.verifications == 3
+
+
+def test_a_remembered_token_is_refused_once_it_expires(es_key: SigningKey) -> None:
+    verifier = TokenVerifier([trusted(es_key)], leeway_seconds=0)
+    token = es_key.sign(claims(issued=time.time() - 599))  # one second of its life left
+    assert verifier.verify(token).subject == "officer-17"
+    time.sleep(1.1)
+    assert _reason(verifier, token) == "expired"
+
+
+def test_a_remembered_token_is_checked_again_after_cache_seconds(es_key: SigningKey) -> None:
+    now = [100.0]
+    verifier = CountingVerifier([trusted(es_key)], cache_seconds=60, monotonic=lambda: now[0])
+    token = es_key.sign(claims())
+    verifier.verify(token)
+    now[0] += 59
+    verifier.verify(token)
+    now[0] += 2
+    verifier.verify(token)
+    assert verifier.verifications == 2
+
+
+def test_the_cache_keeps_the_most_recently_used_tokens(es_key: SigningKey) -> None:
+    verifier = CountingVerifier([trusted(es_key)], cache_size=2)
+    first, second, third = (es_key.sign(claims()) for _ in range(3))
+    for token in (first, second, first, third, first, second):
+        verifier.verify(token)
+    # second was the least recently used when third came: it was verified again at the end.
+    assert verifier.verifications == 4
 
 
 def test_eddsa_and_pinned_rs256_keys_verify() -> None:
