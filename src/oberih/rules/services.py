@@ -30,6 +30,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_engine
+from oberih.persons.batch import append_many
+from oberih.persons.facts import NewFact
 from oberih.persons.models import PersonStateRow
 from oberih.persons.services import append_facts, get_state
 from oberih.persons.state import PersonState
@@ -448,28 +450,38 @@ def refresh_persons(
     profile: Profile | None = None,
 ) -> None:
     """``refresh_person`` for many persons whose facts were just appended (``states``: their
-    folded states, so nothing is read again): one query for their latest determinations, one
-    write for those that changed. A person due an automatic deferral goes through
-    ``refresh_person``, which appends it."""
+    folded states, so nothing is read again): one query for their latest determinations, the
+    automatic deferrals due appended for all at once (``append_many``), one write for the
+    determinations that changed."""
     if not states:
         return
     on = now.date()
     connection = session.connection()
     latest = _latest_hashes_of(connection, sorted(states))
     rows: list[dict[str, Any]] = []
+
+    def store(person_id: uuid.UUID, determination: Determination) -> None:
+        fingerprint, record = determination.fingerprint_and_record()
+        if latest.get(person_id) != fingerprint:
+            rows.append(_row(determination, fingerprint, now, record) | {"person_id": person_id})
+
+    due: dict[uuid.UUID, list[NewFact]] = {}
     for person_id, state in states.items():
         situation = situation_from_state(state)
         determination = determine(situation, on, profile)
         # Automatic deferrals concern only persons in a called-up category (their own check).
-        if determination.category in CALLED_UP and automatic_deferrals(situation, on, profile):
+        if determination.category in CALLED_UP:
+            deferrals = automatic_deferrals(situation, on, profile)
+            if deferrals:
+                due[person_id] = deferrals
+                continue
+        store(person_id, determination)
+    if due:
+        granted = append_many(session, due, now=now)
+        for person_id, state in granted.states.items():
+            store(person_id, determine(situation_from_state(state), on, profile))
+        for person_id in sorted(set(due) - set(granted.states)):  # refused: one at a time
             refresh_person(session, person_id, now=now, profile=profile)
-            continue
-        fingerprint, record = determination.fingerprint_and_record()
-        if latest.get(person_id) == fingerprint:
-            continue
-        row = _row(determination, fingerprint, now, record)
-        row["person_id"] = person_id
-        rows.append(row)
     _write(connection, rows)
 
 

@@ -101,7 +101,11 @@ def _outcome(session: Session, population: set[uuid.UUID]) -> dict[str, Any]:
     decisions = Counter(
         (row.outcome, row.method, row.score) for row in session.scalars(select(LinkDecision))
     )
+    automatic = session.scalar(
+        select(func.count()).select_from(FactRow).where(FactRow.actor == AUTO_ACTOR)
+    )
     return {
+        "automatic_deferrals": automatic,
         "records": {key: (state, reason, person(pid)) for key, (state, reason, pid) in records.items()},
         "facts": facts,
         "projections": projections,
@@ -122,6 +126,7 @@ def test_chunks_end_every_record_as_one_at_a_time(
     chunked, single = _run(database_url, 500), _run(other_database_url, 1)
     states = Counter(state for state, _, _ in chunked["records"].values())
     assert states["applied"] > 100 and states["quarantined"] > 0 and states["duplicate"] > 0
+    assert chunked["automatic_deferrals"] > 0  # intake granted some, in bulk
     for part in ("records", "facts", "projections", "determinations", "decisions"):
         assert chunked[part] == single[part], part
     assert chunked["audit_events"] == single["audit_events"] > 0
