@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import record_event, sequence_inbox
+from oberih.audit.services import queue_events, sequence_inbox
 from oberih.db.queries import insert_many
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
@@ -366,7 +366,7 @@ class Processor:
             resolution = self.resolver.resolve(session, message.subject)
         event = self.act(session, record, message, adapted, resolution, now)
         if event is not None:
-            record_event(session, event, now=now)
+            queue_events(session, [event], now=now)
 
     def act(
         self,
@@ -702,7 +702,7 @@ def _reject(
     adapted = adapt(record.source, message)
     event = processor.act(session, record, message, adapted, Resolution("no_link", "officer"), now)
     if event is not None:
-        record_event(session, event, now=now)
+        queue_events(session, [event], now=now)
 
 
 def iter_batch_records(session: Session, batch_id: uuid.UUID) -> Iterator[ExchangeRecord]:

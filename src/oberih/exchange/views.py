@@ -17,9 +17,8 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from oberih.api.dependencies import AppContext, Context, DbSession, Now
+from oberih.api.dependencies import AppContext, Context, DbSession, record_access
 from oberih.api.problems import ApiProblem
-from oberih.audit.services import record_event
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
 from oberih.exchange.matching import Profile
@@ -197,12 +196,11 @@ def read_batch(
 def list_quarantine(
     session: DbSession,
     granted: Annotated[Access, Depends(access(Permission.exchange_quarantine_read))],
-    now: Now,
     source: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[RecordView]:
     records = quarantined(session, source=source, limit=limit)
-    record_event(session, granted.event(person_id=None, fields=("quarantine",)), now=now)
+    record_access(session, granted.event(person_id=None, fields=("quarantine",)))
     return [_quarantined(record) for record in records]
 
 
@@ -250,9 +248,7 @@ def replay_record(
             raise ApiProblem(404, "not-found", "No such record") from None
         except NotQuarantined as exc:
             raise ApiProblem(409, "not-quarantined", str(exc)) from None
-        record_event(
-            session, granted.event(person_id=None, fields=("quarantine",)), now=context.clock()
-        )
+        record_access(session, granted.event(person_id=None, fields=("quarantine",)))
         processor.process_record(session, record)
         return _quarantined(record)
 
@@ -285,7 +281,6 @@ def read_review(
     review_id: uuid.UUID,
     session: DbSession,
     granted: Annotated[Access, Depends(access(Permission.person_match_review))],
-    now: Now,
 ) -> ReviewDetail:
     try:
         review = get_review(session, review_id)
@@ -294,7 +289,7 @@ def read_review(
     detail = review_detail(session, review)
     for candidate in review.candidates:
         person = uuid.UUID(candidate["person_id"])
-        record_event(session, granted.event(person_id=person, fields=("identity",)), now=now)
+        record_access(session, granted.event(person_id=person, fields=("identity",)))
     return detail
 
 
@@ -359,6 +354,6 @@ def _decide(
         except ReviewClosed as exc:
             raise ApiProblem(409, "review-closed", str(exc)) from None
         event = granted.event(person_id=person_id, fields=("identity",))
-        record_event(session, event, now=context.clock())
+        record_access(session, event)
         result = _quarantined(record)
         return result.model_copy(update={"raw": None, "original_raw": None})
