@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg.errors import DeadlockDetected, SerializationFailure
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -246,7 +247,7 @@ class Processor:
         A chunk of up to ``chunk_size`` records at a time, in one transaction (``chunks``).
         After each chunk the audit inbox is sequenced into the log, so the accesses of intake
         are leaves of the tree as soon as their facts are committed."""
-        done = 0
+        done = deadlocks = 0
         batches = None if batch_id is None else {batch_id}
         while limit is None or done < limit:
             size = self.chunk_size if limit is None else min(self.chunk_size, limit - done)
@@ -271,8 +272,14 @@ class Processor:
                 if not keys:
                     raise
                 logger.warning("chunk of %d records failed (%s)", len(keys), _error_name(error))
+                if _transient(error) and deadlocks < MAX_ATTEMPTS:
+                    # Two workers' chunks locked the same rows in another order (name counts,
+                    # a person in both): the database chose this one; the chunk is taken again.
+                    deadlocks += 1
+                    continue
                 done += self._one_by_one(keys)
                 continue
+            deadlocks = 0
             done += ended
             self._sequence_audit()
         return done
@@ -504,6 +511,11 @@ def claim_record(session: Session, key: tuple[uuid.UUID, int]) -> ExchangeRecord
         ExchangeRecord.state == RecordState.pending,
     )
     return session.scalar(query.with_for_update(skip_locked=True))
+
+
+def _transient(error: DBAPIError) -> bool:
+    """A deadlock or serialisation failure: nothing wrong with the records, only the timing."""
+    return isinstance(error.orig, (DeadlockDetected, SerializationFailure))
 
 
 def _error_name(error: DBAPIError) -> str:

@@ -4,6 +4,7 @@ and a worker that dies mid-record leaves it pending for the next."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -132,3 +133,31 @@ def test_a_refused_chunk_is_retried_record_by_record(
         }
         assert states == {1: "applied", 2: "quarantined", 3: "applied"}
         assert batch_report(session, batch_id).counts["applied"] == 2
+
+
+def test_a_chunk_that_lost_a_deadlock_is_taken_again_as_a_chunk(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psycopg.errors import DeadlockDetected
+    from sqlalchemy.exc import OperationalError
+
+    batch_id = _batch(engine, 3)
+    processor = Processor(sessions=make_session_factory(engine), clock=lambda: NOW)
+    process_chunk = processor.process_chunk
+    attempts: list[int] = []
+
+    def loses_once(session: Session, records: list[Any]) -> int:
+        attempts.append(len(records))
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE ...", {}, DeadlockDetected("deadlock detected"))
+        return process_chunk(session, records)
+
+    def one_at_a_time(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a deadlock is transient: the chunk is retried whole")
+
+    monkeypatch.setattr(processor, "process_chunk", loses_once)
+    monkeypatch.setattr(processor, "process_record", one_at_a_time)
+    assert processor.process_pending() == 3
+    assert attempts == [3, 3]
+    with make_session_factory(engine)() as session:
+        assert batch_report(session, batch_id).counts["applied"] == 3
