@@ -355,25 +355,9 @@ def _sequence_locked(session: Session, tree: CompactRange, *, limit: int) -> int
     rows = list(connection.execute(query))
     if not rows:
         return 0
-    items = [_Leaf(inbox_event(row), aware(row.recorded_at), row.id) for row in rows]
+    items = [_Leaf(event_from_columns(row), aware(row.recorded_at), row.id) for row in rows]
     _append_leaves(session, tree, items, inbox_position=(rows[-1].txid, rows[-1].id))
     return len(rows)
-
-
-def inbox_event(row: Any) -> AuditEvent:
-    """The event an inbox row (read by Core) holds."""
-    return AuditEvent(
-        action=row.action,
-        outcome=row.outcome,
-        actor=row.actor,
-        role=row.role,
-        office_code=row.office_code,
-        purpose=row.purpose,
-        person_id=row.person_id,
-        fields=tuple(row.fields),
-        request_id=row.request_id,
-        classified_until=row.classified_until,
-    )
 
 
 def _lock_head(session: Session) -> CompactRange:

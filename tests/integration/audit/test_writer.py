@@ -10,10 +10,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, func, select, text
 
-from oberih.audit.events import AuditEvent
+from oberih.audit.events import AuditEvent, event_from_columns
 from oberih.audit.models import AuditInboxRow
 from oberih.audit.services import (
-    inbox_event,
     queue_events,
     queue_events_through_driver,
     sign_checkpoint_now,
@@ -162,8 +161,10 @@ def test_the_driver_path_writes_the_rows_queue_events_writes(postgres_database_u
     finally:
         engine.dispose()
     by_sqlalchemy, by_driver = rows[:3], rows[3:]
-    assert [inbox_event(row) for row in by_driver] == [inbox_event(row) for row in by_sqlalchemy]
-    assert [inbox_event(row) for row in by_driver] == events
+    assert [event_from_columns(row) for row in by_driver] == [
+        event_from_columns(row) for row in by_sqlalchemy
+    ]
+    assert [event_from_columns(row) for row in by_driver] == events
     assert {row.recorded_at for row in rows} == {moment(5)}
     assert len({row.txid for row in by_driver}) == 1
 
