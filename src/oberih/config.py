@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     source_clients_file: Path | None = None
     # How long a classified purpose withholds an access from the citizen (oberih.auth.purposes).
     purpose_classified_days: int = Field(default=365, ge=1, le=36_500)
+    # FastAPI's native OpenTelemetry instrumentation (traces, metrics, logs to the globally
+    # configured providers). Off unless the operator turns it on: what leaves the process is
+    # their decision (paths carry person ids), and when on but unconfigured it still costs every
+    # request a look at the global providers (6% of a person read's CPU).
+    telemetry: bool = False
 
     @property
     def is_development(self) -> bool:

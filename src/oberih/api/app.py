@@ -82,6 +82,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        context.attach_loop()
         stop = asyncio.Event()
         task = asyncio.create_task(
             run_checkpoints(
@@ -95,6 +96,7 @@ def create_app(
         yield
         stop.set()
         await task
+        await context.detach_loop()
         engine.dispose()
 
     app = FastAPI(
@@ -102,6 +104,11 @@ def create_app(
         version=__version__,
         summary="Register of conscripts, persons liable for military service and reservists",
         lifespan=lifespan,
+        telemetry={
+            "tracing": settings.telemetry,
+            "metrics": settings.telemetry,
+            "logs": settings.telemetry,
+        },
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,

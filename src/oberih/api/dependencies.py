@@ -18,16 +18,18 @@ task (``oberih.audit.tasks``) makes them leaves of the tree within a poll.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.api.problems import ApiProblem
@@ -35,6 +37,9 @@ from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events
 from oberih.audit.writer import AuditUnavailable, AuditWriter
 from oberih.config import Settings
+from oberih.db.engine import make_async_engine
+
+T = TypeVar("T")
 
 
 def utc_now() -> dt.datetime:
@@ -54,6 +59,29 @@ class AppContext:
     # Benchmark baseline only (``oberih bench api``): reads of a person's record leave no audit
     # event. ``create_app`` refuses it outside development and test.
     audit_reads: bool = True
+    # PostgreSQL only, made on the serving loop by the app's lifespan (``attach_loop``): the
+    # reads answered on the event loop without a worker thread. ``None`` elsewhere: those reads
+    # then take the thread path.
+    async_engine: AsyncEngine | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def attach_loop(self) -> None:
+        """On the serving loop, at start-up: open the asyncio engine of its fast paths."""
+        self.async_engine = make_async_engine(self.engine)
+        self._loop = asyncio.get_running_loop()
+        self.audit_writer.attach(self.async_engine)
+
+    async def detach_loop(self) -> None:
+        self.audit_writer.detach()
+        if self.async_engine is not None:
+            await self.async_engine.dispose()
+        self.async_engine = self._loop = None
+
+    def loop_engine(self) -> AsyncEngine | None:
+        """The asyncio engine when called on the loop that owns its connections, else ``None``."""
+        if self.async_engine is None or asyncio.get_running_loop() is not self._loop:
+            return None
+        return self.async_engine
 
     def record_read(self, session: Session, event: AuditEvent) -> None:
         """Queue the audit event of a read of a person's record (``record_read``)."""
@@ -104,30 +132,55 @@ async def get_session(context: Context) -> AsyncIterator[Session]:
     except BaseException:
         await _finish(session.close)  # closing rolls the transaction back
         raise
-    commit = partial(_commit, session, now=context.clock, writer=context.audit_writer)
+    reads = await _finish(partial(_commit, session, now=context.clock))
+    await record_reads(context, reads)
+
+
+async def in_transaction(context: AppContext, work: Callable[[Session], T]) -> T:
+    """``work(session)`` in a transaction of its own, in a worker thread, finished as
+    ``get_session`` finishes the request's: for an ``async`` handler that answers most requests
+    on the event loop and needs a transaction only for some."""
+
+    def run() -> tuple[T, list[AuditEvent]]:
+        session = context.sessions()
+        try:
+            result = work(session)
+        except BaseException:
+            session.close()  # closing rolls the transaction back
+            raise
+        return result, _commit(session, now=context.clock)
+
+    result, reads = await _finish(run)
+    await record_reads(context, reads)
+    return result
+
+
+async def record_reads(context: AppContext, events: list[AuditEvent]) -> None:
+    """Have the group commit make the audit events of reads durable; 503 when it cannot. Called
+    before the response is sent: the data read does not leave without its events."""
     try:
-        await _finish(commit)
+        await context.audit_writer.record(events)
     except AuditUnavailable:
-        # Raised before the response is sent: the data read does not leave.
         raise ApiProblem(
             503, "audit-unavailable", "The audit log is not available; nothing was disclosed"
         ) from None
 
 
-def _commit(session: Session, *, now: Callable[[], dt.datetime], writer: AuditWriter) -> None:
+def _commit(session: Session, *, now: Callable[[], dt.datetime]) -> list[AuditEvent]:
+    """Commit the session's transaction with the events of its writes; return its reads'."""
     with session:
         pending: list[AuditEvent] = session.info.pop(_PENDING_EVENTS, [])
         reads: list[AuditEvent] = session.info.pop(_READ_EVENTS, [])
         if pending:
             queue_events(session, pending, now=now())
         session.commit()
-    # The connection is back in the pool: waiting for the group commit holds none.
-    writer.record_blocking(reads)
+    return reads
 
 
-async def _finish(work: Callable[[], None]) -> None:
+async def _finish(work: Callable[[], T]) -> T:
     with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(work, limiter=anyio.CapacityLimiter(1))
+        result = await anyio.to_thread.run_sync(work, limiter=anyio.CapacityLimiter(1))
+    return result
 
 
 # Function scope: the commit happens before the response is sent (the default, request scope,

@@ -304,6 +304,17 @@ def queue_events_through_driver(
     """
     if not events:
         return
+    statement, parameters = inbox_insert(events, now=now)
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(statement, parameters)
+    finally:
+        cursor.close()
+
+
+def inbox_insert(events: Sequence[AuditEvent], *, now: dt.datetime) -> tuple[str, list[object]]:
+    """The multi-row INSERT of ``events`` into the inbox, for psycopg (PostgreSQL): the SQL and
+    its parameters."""
     recorded_at = utc_moment(now)
     # ``fields`` is JSONB (wrapped for psycopg); the other values bind as SQLAlchemy binds them.
     rows = [
@@ -316,12 +327,7 @@ def queue_events_through_driver(
         f"INSERT INTO {AuditInboxRow.__tablename__} (txid, {', '.join(columns)}) "
         f"VALUES {', '.join([values] * len(rows))}"
     )
-    parameters = [value for row in rows for value in row.values()]
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(statement, parameters)
-    finally:
-        cursor.close()
+    return statement, [value for row in rows for value in row.values()]
 
 
 def sequence_inbox(session: Session, *, limit: int = 10_000) -> int:

@@ -8,13 +8,13 @@ WAL flush) per request; ``AuditWriter`` gives the same guarantee for a batch at 
 
 - the request's transaction commits first (read-only: nothing to flush) and its connection goes
   back to the pool; the handler's response is built but not sent;
-- in the same worker thread, the request hands its events to the process's writer and waits;
-- the first request to find the writer idle leads: it inserts the events of every request
-  waiting at that moment into the audit inbox in one transaction, commits it (durable:
-  ``synchronous_commit`` as configured, ``on`` by default) and releases all of them; requests
-  arriving meanwhile queue up, and the first of them leads the next batch (so no request writes
-  more than one batch after its own). No timer: a request that finds the writer idle is written
-  at once, alone;
+- on the event loop, the request hands its events to the process's writer and waits;
+- if no batch is being written, the writer starts writing at once: it inserts the events of
+  every request waiting at that moment into the audit inbox in one transaction, commits it
+  (durable: ``synchronous_commit`` as configured, ``on`` by default) and releases all of them;
+  requests arriving meanwhile queue up and go in the next batch, written as soon as this one
+  is (no request waits for more than one batch after its own). No timer: a request that finds
+  the writer idle is written at once, alone;
 - only then is each response sent. If the write fails, every request of the batch is answered
   503 without its data (``AuditUnavailable``); a crash before the commit means no response left.
 
@@ -24,53 +24,50 @@ event is durable before the access has any effect outside the register. Writes o
 commit or roll back with the change. The events then reach the Merkle tree through the inbox
 like any other (``sequence_inbox``).
 
-The waiting is done in the worker thread that finishes the request's transaction anyway: no
-further trip between the event loop and a thread per request, and a waiting request holds no
-database connection.
+The waiting is done on the event loop (a future per request), not in a worker thread: a waiting
+request holds neither a thread nor a database connection, and on PostgreSQL the batch is written
+through the asyncio driver (``attach``) without a trip to a thread either. Elsewhere (SQLite,
+or a writer used outside the serving loop) the batch is written in a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import queue_events, queue_events_through_driver
+from oberih.audit.services import inbox_insert, queue_events, queue_events_through_driver
 
 logger = logging.getLogger("oberih.audit")
 
 # Events per transaction at most: a burst beyond it is written in several transactions.
 MAX_BATCH_EVENTS = 2_000
-# How long a request waits for the batch its events are in; past it they count as not written.
-WAIT_SECONDS = 60.0
 
 
 class AuditUnavailable(RuntimeError):
     """The audit events of a request could not be made durable: its answer must not be sent."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Waiting:
     events: Sequence[AuditEvent]
-    woken: threading.Event = field(default_factory=threading.Event)
-    leads: bool = False  # woken to lead the next batch, not because its events were written
-    written: bool = False
+    written: asyncio.Future[None]
 
 
 class AuditWriter:
     """Writes the audit events of concurrent requests of one process in shared transactions.
 
-    ``writer.record_blocking(events)`` (in a worker thread) returns once ``events`` are committed
-    to the audit inbox and raises ``AuditUnavailable`` when they could not be; ``await
-    writer.record(events)`` does the same from the event loop.
+    ``await writer.record(events)`` returns once ``events`` are committed to the audit inbox and
+    raises ``AuditUnavailable`` when they could not be.
     """
 
     def __init__(
@@ -83,75 +80,59 @@ class AuditWriter:
         self._engine = engine
         self._clock = clock
         self._max_batch_events = max_batch_events
-        self._lock = threading.Lock()
         self._queue: list[_Waiting] = []
-        self._writing = False  # a leader is taking or writing a batch
+        self._writing: asyncio.Task[None] | None = None  # the task writing batches, if any
+        self._async_engine: AsyncEngine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.batches_written = 0  # transactions committed (for tests and diagnostics)
 
-    async def record(self, events: Sequence[AuditEvent]) -> None:
-        # A limiter of its own: the wait must not take one of the request pool's threads.
-        await anyio.to_thread.run_sync(
-            self.record_blocking, events, limiter=anyio.CapacityLimiter(1)
-        )
+    def attach(self, async_engine: AsyncEngine | None) -> None:
+        """Write through ``async_engine`` (``db.engine.make_async_engine``) when called on the
+        running loop that owns its connections (the app's lifespan does this)."""
+        self._async_engine = async_engine
+        self._loop = asyncio.get_running_loop() if async_engine is not None else None
 
-    def record_blocking(self, events: Sequence[AuditEvent]) -> None:
+    def detach(self) -> None:
+        self._async_engine = self._loop = None
+
+    async def record(self, events: Sequence[AuditEvent]) -> None:
         if not events:
             return
-        waiting = _Waiting(events)
-        with self._lock:
-            self._queue.append(waiting)
-            waiting.leads = not self._writing
-            self._writing = True
-        while True:
-            if waiting.leads:
-                waiting.leads = False
-                self._lead()
-            elif not waiting.woken.wait(WAIT_SECONDS):
-                self._give_up(waiting)
-                continue
-            else:
-                waiting.woken.clear()
-            if waiting.leads:
-                continue
-            if waiting.written:
-                return
-            raise AuditUnavailable("the audit log is not available")
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(events, loop.create_future())
+        self._queue.append(waiting)
+        if self._writing is None or self._writing.get_loop() is not loop:
+            self._writing = loop.create_task(self._write_batches())
+        # Shielded: a request whose client went away still has its batch finished (the event
+        # was queued; it is written with the others whatever becomes of the request).
+        await asyncio.shield(waiting.written)
 
-    def _give_up(self, waiting: _Waiting) -> None:
-        """Leave the queue after waiting too long; a request already in a batch being written,
-        or handed the lead, stays (it must lead, or learn the outcome of its batch)."""
-        with self._lock:
-            if waiting in self._queue and not waiting.leads:
-                self._queue.remove(waiting)
-                raise AuditUnavailable("the audit log did not answer in time")
-
-    def _lead(self) -> None:
-        """Write one batch (the leader's own events are first in the queue), release its
-        requests, and hand the lead to the first request still waiting, if any."""
-        with self._lock:
-            batch = self._take()
-        events = [event for waiting in batch for event in waiting.events]
+    async def _write_batches(self) -> None:
+        """Write batches until nobody waits; each request learns the outcome of its batch."""
         try:
-            self._write(events)
-        except Exception as exc:
-            # The type only: the message of a database error may quote the values.
-            logger.error("audit events not written: %s", type(exc).__name__)
-            written = False
-        else:
-            written = True
-        with self._lock:
-            if written:
-                self.batches_written += 1
-            successor = self._queue[0] if self._queue else None
-            if successor is None:
-                self._writing = False
-            else:
-                successor.leads = True
-        for waiting in batch:
-            waiting.written = written
-            waiting.woken.set()
-        if successor is not None:
-            successor.woken.set()
+            while self._queue:
+                batch = self._take()
+                events = [event for waiting in batch for event in waiting.events]
+                try:
+                    await self._write_batch(events)
+                except Exception as exc:
+                    # The type only: the message of a database error may quote the values.
+                    logger.error("audit events not written: %s", type(exc).__name__)
+                    outcome: BaseException | None = AuditUnavailable(
+                        "the audit log is not available"
+                    )
+                else:
+                    outcome = None
+                    self.batches_written += 1
+                for waiting in batch:
+                    if waiting.written.done():
+                        continue
+                    if outcome is None:
+                        waiting.written.set_result(None)
+                    else:
+                        waiting.written.set_exception(outcome)
+        finally:
+            self._writing = None
 
     def _take(self) -> list[_Waiting]:
         count = taken = 0
@@ -163,7 +144,28 @@ class AuditWriter:
         batch, self._queue = self._queue[:taken], self._queue[taken:]
         return batch
 
+    async def _write_batch(self, events: Sequence[AuditEvent]) -> None:
+        if self._async_engine is not None and asyncio.get_running_loop() is self._loop:
+            await self._write_async(self._async_engine, events)
+            return
+        # A limiter of its own: the write must not wait for one of the request pool's threads,
+        # which may all be held by requests waiting for database connections.
+        await anyio.to_thread.run_sync(self._write, events, limiter=anyio.CapacityLimiter(1))
+
+    async def _write_async(self, engine: AsyncEngine, events: Sequence[AuditEvent]) -> None:
+        # Through the asyncio driver, in autocommit (``make_async_engine``): the one INSERT is
+        # its own transaction, durable when it returns, in one round trip to the server.
+        statement, parameters = inbox_insert(events, now=self._clock())
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                await cursor.execute(statement, parameters)
+            finally:
+                await cursor.close()
+
     def _write(self, events: Sequence[AuditEvent]) -> None:
+        """Write one batch in its own transaction (in a worker thread)."""
         now = self._clock()
         if self._engine.dialect.name != "postgresql":
             with Session(self._engine) as session, session.begin():
@@ -171,8 +173,7 @@ class AuditWriter:
             return
         # The pool's connection, through the driver (see ``queue_events_through_driver``), in
         # autocommit: the one INSERT is its own transaction, durable when it returns, and the
-        # batch costs one round trip to the server instead of three (BEGIN, INSERT, COMMIT); on
-        # a busy machine each round trip also waits for the server process to be scheduled.
+        # batch costs one round trip to the server instead of three (BEGIN, INSERT, COMMIT).
         connection = self._engine.raw_connection()
         driver = connection.driver_connection
         try:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import TypeVar
 
+import pytest
 from sqlalchemy import Engine, func, select, text
 
 from oberih.audit.events import AuditEvent, event_from_columns
@@ -20,10 +22,12 @@ from oberih.audit.services import (
 from oberih.audit.signing import AuditSigner
 from oberih.audit.verification import verify_log
 from oberih.audit.writer import AuditUnavailable, AuditWriter
-from oberih.db.engine import is_postgres, make_engine, make_session_factory
+from oberih.db.engine import is_postgres, make_async_engine, make_engine, make_session_factory
 from tests.audit_support import audit_leaves
 from tests.integration.audit.conftest import ORIGIN, moment
 from tests.unit.audit.factories import audit_event
+
+T = TypeVar("T")
 
 
 class GatedWriter(AuditWriter):
@@ -169,23 +173,95 @@ def test_the_driver_path_writes_the_rows_queue_events_writes(postgres_database_u
     assert len({row.txid for row in by_driver}) == 1
 
 
-def test_many_threads_recording_at_once_all_get_written_once(engine: Engine) -> None:
+def test_many_requests_recording_at_once_all_get_written_once(engine: Engine) -> None:
     writer = RecordingWriter(engine, max_batch_events=16)
 
-    def requests(thread: int) -> None:
+    async def request(client: int) -> None:
         for number in range(25):
-            writer.record_blocking([audit_event(thread * 100 + number)])
+            await writer.record([audit_event(client * 100 + number)])
+            await asyncio.sleep(0)
 
-    threads = [threading.Thread(target=requests, args=(thread,)) for thread in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    async def clients() -> None:
+        await asyncio.gather(*(request(client) for client in range(8)))
+
+    asyncio.run(clients())
     actors = [actor for _, actor in _inbox(engine)]
     assert sorted(actors) == sorted(
-        f"tcc_officer:officer-{thread * 100 + number}"
-        for thread in range(8)
+        f"tcc_officer:officer-{client * 100 + number}"
+        for client in range(8)
         for number in range(25)
     )
     assert sum(writer.batch_sizes) == 200 and writer.batches_written == len(writer.batch_sizes)
+    assert len(writer.batch_sizes) < 200  # requests that met a write in progress shared one
+
+
+# --- through the asyncio driver (PostgreSQL, as the service runs it) ----------------------------
+
+
+@pytest.fixture
+def postgres_engine(postgres_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_database_url)
+    yield engine
+    engine.dispose()
+
+
+def _on_the_loop(engine: Engine, work: Callable[[AuditWriter], Awaitable[T]]) -> T:
+    """``work(writer)`` with the writer attached to an asyncio engine on the running loop."""
+
+    async def run() -> T:
+        async_engine = make_async_engine(engine)
+        assert async_engine is not None
+        writer = _writer(engine)
+        writer.attach(async_engine)
+        try:
+            return await work(writer)
+        finally:
+            writer.detach()
+            await async_engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_the_asyncio_path_writes_concurrent_requests_in_shared_transactions(
+    postgres_engine: Engine, signer: AuditSigner
+) -> None:
+    async def requests(writer: AuditWriter) -> int:
+        await asyncio.gather(*(writer.record([audit_event(n)]) for n in range(40)))
+        return writer.batches_written
+
+    batches = _on_the_loop(postgres_engine, requests)
+    inbox = _inbox(postgres_engine)
+    assert sorted(actor for _, actor in inbox) == sorted(
+        f"tcc_officer:officer-{n}" for n in range(40)
+    )
+    # The first request found the writer idle and went alone; the others shared what followed.
+    assert batches == len({txid for txid, _ in inbox}) < 40
+    assert len(audit_leaves(postgres_engine)) == 40
+    with make_session_factory(postgres_engine)() as session, session.begin():
+        sign_checkpoint_now(session, signer=signer, now=moment(9))
+    with make_session_factory(postgres_engine)() as session:
+        report = verify_log(session, verifier_keys=[signer.verifier()], origin=ORIGIN)
+    assert report.intact and report.tree_size == 40
+
+
+def test_the_asyncio_path_fails_the_requests_of_a_batch_it_cannot_write(
+    postgres_engine: Engine,
+) -> None:
+    async def requests(writer: AuditWriter) -> list[BaseException | None]:
+        with postgres_engine.begin() as connection:
+            connection.execute(text("ALTER TABLE audit_inbox RENAME TO audit_inbox_away"))
+        failed = await asyncio.gather(
+            *(writer.record([audit_event(n)]) for n in range(3)), return_exceptions=True
+        )
+        with postgres_engine.begin() as connection:
+            connection.execute(text("ALTER TABLE audit_inbox_away RENAME TO audit_inbox"))
+        written = await asyncio.gather(*(writer.record([audit_event(n)]) for n in range(3, 5)))
+        return [*failed, *written]
+
+    outcomes = _on_the_loop(postgres_engine, requests)
+    assert all(isinstance(outcome, AuditUnavailable) for outcome in outcomes[:3])
+    assert outcomes[3:] == [None, None]
+    assert sorted(actor for _, actor in _inbox(postgres_engine)) == [
+        "tcc_officer:officer-3",
+        "tcc_officer:officer-4",
+    ]
