@@ -13,7 +13,10 @@
    in the machine's load hits both alike): a short warm-up, then ``seconds`` measured.
 5. Figures are medians over the rounds; latencies are measured by the client, request sent to
    response read. ``server_cpu_ms_per_read`` (CPU time of the server processes per read) does
-   not depend on what else the machine runs, unlike throughput.
+   not depend on what else the machine runs, unlike throughput; ``database_cpu_ms_per_read`` is
+   the same for the PostgreSQL processes working for the benchmark's database when the server
+   runs on this machine (its connections and autovacuum; not the WAL writer and checkpointer,
+   which every database of the server shares).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import Any
 
 import psutil
 from fastapi import FastAPI
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, make_url, select, text
 
 from oberih.audit.models import AuditInboxRow
 from oberih.auth.development import development_issuer
@@ -91,7 +94,14 @@ def run_api_benchmark(
                 audited: stack.enter_context(_server(settings, audited=audited, workers=workers))
                 for audited in (True, False)
             }
-            measured = _measure(servers, requests, rounds, connections, seconds)
+            measured = _measure(
+                servers,
+                requests,
+                rounds,
+                connections,
+                seconds,
+                make_url(database_url).database or "",
+            )
             loadavg_after = os.getloadavg()
         audit_events = _audit_events(engine) - events_before
     finally:
@@ -114,6 +124,8 @@ def run_api_benchmark(
         "p99_ms_no_audit": without["p99_ms"],
         "server_cpu_ms_per_read": with_audit["server_cpu_ms"],
         "server_cpu_ms_per_read_no_audit": without["server_cpu_ms"],
+        "database_cpu_ms_per_read": with_audit["database_cpu_ms"],
+        "database_cpu_ms_per_read_no_audit": without["database_cpu_ms"],
         "errors": with_audit["errors"] + without["errors"],
         "audit_events_appended": audit_events,
         "cpu_count": os.cpu_count(),
@@ -277,6 +289,7 @@ class Round:
     elapsed: float
     latencies: list[float]
     server_cpu: float = 0.0  # seconds of CPU the server processes used in the round
+    database_cpu: float = 0.0  # the same for the database server's processes on this machine
 
 
 def _measure(
@@ -285,20 +298,45 @@ def _measure(
     rounds: int,
     connections: int,
     seconds: float,
+    database: str,
 ) -> dict[bool, list[Round]]:
     measured: dict[bool, list[Round]] = {True: [], False: []}
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=spawn) as generator:
         for _ in range(rounds):
             for audited, server in servers.items():
+                database_before = _database_cpu_times(database)
                 cpu_before = server.cpu_seconds()
                 work = generator.submit(generate_load, server.ports, requests, connections, seconds)
                 result = work.result()
-                # The warm-up is in the server's CPU time too: count it at the measured rate.
+                # The warm-up is in the CPU times too: count it at the measured rate.
                 share = seconds / (seconds + WARMUP_SECONDS)
                 used = (server.cpu_seconds() - cpu_before) * share
-                measured[audited].append(replace(result, server_cpu=used))
+                database_cpu = _database_cpu_since(database, database_before) * share
+                measured[audited].append(
+                    replace(result, server_cpu=used, database_cpu=database_cpu)
+                )
     return measured
+
+
+def _database_cpu_times(database: str) -> dict[int, float]:
+    """CPU seconds used so far by each of this machine's PostgreSQL processes working for
+    ``database`` (none when the server is elsewhere). PostgreSQL names its backends
+    ``postgres: ... USER DATABASE HOST ...`` and autovacuum workers ``... autovacuum worker
+    DATABASE``."""
+    used: dict[int, float] = {}
+    for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        title, times = " ".join(process.info["cmdline"] or ()), process.info["cpu_times"]
+        if process.info["name"] == "postgres" and times is not None and f" {database}" in title:
+            used[process.pid] = times.user + times.system
+    return used
+
+
+def _database_cpu_since(database: str, before: dict[int, float]) -> float:
+    # Per process: a backend that ended meanwhile does not make the sum go down.
+    return sum(
+        seconds - before.get(pid, 0.0) for pid, seconds in _database_cpu_times(database).items()
+    )
 
 
 def generate_load(
@@ -370,6 +408,7 @@ def _summary(rounds: list[Round]) -> dict[str, float | int]:
     return {
         "reads_per_s": round(statistics.median(r.completed / r.elapsed for r in rounds), 1),
         "server_cpu_ms": _ms(statistics.median(r.server_cpu / r.completed for r in rounds)),
+        "database_cpu_ms": _ms(statistics.median(r.database_cpu / r.completed for r in rounds)),
         "p50_ms": _ms(statistics.median(statistics.median(r.latencies) for r in rounds)),
         "p99_ms": _ms(statistics.median(_p99(r.latencies) for r in rounds)),
         "errors": sum(r.errors for r in rounds),

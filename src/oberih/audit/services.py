@@ -65,6 +65,7 @@ from oberih.audit.models import (
 )
 from oberih.audit.signing import AuditSettings, CheckpointSigner
 from oberih.db.base import Base
+from oberih.db.copy import copy_rows
 
 __all__ = [
     "AccessPage",
@@ -222,28 +223,20 @@ def _append_leaves(
 
 
 def _insert_rows(connection: Connection, table: type[Base], rows: list[dict[str, object]]) -> None:
-    """Insert ``rows`` (all with the same keys); on PostgreSQL with COPY through the driver.
-    psycopg's ``executemany`` sends one statement per row, which costs the client and the
-    server several times what COPY does, and the head row lock is held meanwhile."""
+    """Insert ``rows`` (all with the same keys); on PostgreSQL with COPY, the text written here
+    (``db.copy``): psycopg's ``executemany`` sends one statement per row, and adapting value by
+    value costs several times what formatting the COPY text does, while the head row lock is
+    held."""
     if not rows:
         return
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), rows)
         return
-    columns = list(rows[0])
-    copy = f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN"
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        with cursor.copy(copy) as stream:
-            for row in rows:
-                stream.write_row([_copy_value(row[column]) for column in columns])
+        copy_rows(cursor, table.__tablename__, list(rows[0]), rows)
     finally:
         cursor.close()
-
-
-def _copy_value(value: object) -> object:
-    # JSON documents (``fields``) are lists here; every other value psycopg adapts by its type.
-    return Jsonb(value) if isinstance(value, list) else value
 
 
 def _event_columns(item: _Leaf, index: int, leaf: bytes) -> dict[str, object]:
