@@ -156,6 +156,10 @@ def install_auth(app: FastAPI, services: AuthServices) -> None:
 
 
 async def get_auth(request: Request) -> AuthServices:
+    return _auth_services(request)
+
+
+def _auth_services(request: Request) -> AuthServices:
     services: AuthServices | None = getattr(request.app.state, "auth", None)
     if services is None:
         raise RuntimeError("install_auth(app, ...) was not called by the app factory")
@@ -193,12 +197,17 @@ bearer_scheme = HTTPBearer(
 )
 
 
-async def authenticate(
-    request: Request,
-    auth: Auth,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-) -> Principal:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
+
+
+async def authenticate(request: Request, auth: Auth, credentials: Credentials) -> Principal:
     """The caller, from a verified bearer token; ``NotAuthenticated`` (401) otherwise."""
+    return _authenticated(request, auth, credentials)
+
+
+def _authenticated(
+    request: Request, auth: AuthServices, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     try:
         if credentials is None:
             raise NotAuthenticated("missing")
@@ -223,22 +232,35 @@ def require(*permissions: Permission) -> Callable[..., Awaitable[Principal]]:
     if not permissions:
         raise ValueError("require() needs at least one permission")
 
-    async def dependency(request: Request, auth: Auth, principal: CurrentPrincipal) -> Principal:
-        missing = missing_permissions(principal, permissions)
-        if missing:
-            denial = Denial(
-                attempted=missing[0].value,
-                reason="permission",
-                principal=principal,
-                person_id=_path_person_id(request),
-                request_id=_request_id(request),
-            )
-            await _record_denial(auth, denial)
-            raise PermissionDenied(missing=tuple(p.value for p in missing))
+    # One dependency, not a chain (auth services, bearer, principal, permissions): FastAPI's
+    # resolution costs each request about as much per dependency as the work in this one.
+    async def dependency(request: Request, credentials: Credentials) -> Principal:
+        auth = _auth_services(request)
+        principal = _authenticated(request, auth, credentials)
+        await _ensure_permitted(request, auth, principal, permissions)
         return principal
 
     dependency.__name__ = "require_" + "_and_".join(p.name for p in permissions)
     return dependency
+
+
+async def _ensure_permitted(
+    request: Request,
+    auth: AuthServices,
+    principal: Principal,
+    permissions: tuple[Permission, ...],
+) -> None:
+    missing = missing_permissions(principal, permissions)
+    if missing:
+        denial = Denial(
+            attempted=missing[0].value,
+            reason="permission",
+            principal=principal,
+            person_id=_path_person_id(request),
+            request_id=_request_id(request),
+        )
+        await _record_denial(auth, denial)
+        raise PermissionDenied(missing=tuple(p.value for p in missing))
 
 
 # --- purpose -----------------------------------------------------------------------------------
@@ -370,16 +392,19 @@ class Access:
 
 def access(*permissions: Permission) -> Callable[..., Awaitable[Access]]:
     """Like ``require``, and also the declared purpose and the caller's ``Scope``."""
-    permitted = require(*permissions)
+    if not permissions:
+        raise ValueError("access() needs at least one permission")
     action = permissions[0].value
 
     async def dependency(
         request: Request,
-        auth: Auth,
-        principal: Annotated[Principal, Depends(permitted)],
+        credentials: Credentials,
         purpose_header: PurposeHeader = None,
         purpose: PurposeQuery = None,
     ) -> Access:
+        auth = _auth_services(request)
+        principal = _authenticated(request, auth, credentials)
+        await _ensure_permitted(request, auth, principal, permissions)
         declared = await _declared_purpose(
             request, auth, principal, header=purpose_header, query=purpose, attempted=action
         )
