@@ -72,7 +72,7 @@ class AppContext:
         self.audit_writer.attach(self.async_engine)
 
     async def detach_loop(self) -> None:
-        self.audit_writer.detach()
+        await self.audit_writer.detach()
         if self.async_engine is not None:
             await self.async_engine.dispose()
         self.async_engine = self._loop = None

@@ -216,7 +216,7 @@ def _on_the_loop(engine: Engine, work: Callable[[AuditWriter], Awaitable[T]]) ->
         try:
             return await work(writer)
         finally:
-            writer.detach()
+            await writer.detach()
             await async_engine.dispose()
 
     return asyncio.run(run())
