@@ -13,8 +13,8 @@ WAL flush) per request; ``AuditWriter`` gives the same guarantee for a batch at 
   every request waiting at that moment into the audit inbox in one transaction, commits it
   (durable: ``synchronous_commit`` as configured, ``on`` by default) and releases all of them;
   requests arriving meanwhile queue up and go in the next batch, written as soon as this one
-  is (no request waits for more than one batch after its own). No timer: a request that finds
-  the writer idle is written at once, alone;
+  is (no request waits for more than one batch after its own). No timer: a batch waits at most
+  a few turns of the event loop for requests about to queue (``_gather``), then is written;
 - only then is each response sent. If the write fails, every request of the batch is answered
   503 without its data (``AuditUnavailable``); a crash before the commit means no response left.
 
@@ -51,6 +51,8 @@ logger = logging.getLogger("oberih.audit")
 
 # Events per transaction at most: a burst beyond it is written in several transactions.
 MAX_BATCH_EVENTS = 2_000
+# Turns of the event loop a batch waits for more requests, at most (``AuditWriter._gather``).
+GATHER_ROUNDS = 3
 
 
 class AuditUnavailable(RuntimeError):
@@ -117,6 +119,7 @@ class AuditWriter:
         """Write batches until nobody waits; each request learns the outcome of its batch."""
         try:
             while self._queue:
+                await self._gather()
                 batch = self._take()
                 events = [event for waiting in batch for event in waiting.events]
                 try:
@@ -139,6 +142,17 @@ class AuditWriter:
                         waiting.written.set_exception(outcome)
         finally:
             self._writing = None
+
+    async def _gather(self) -> None:
+        """Let the requests that are about to queue join the batch: yield to the event loop
+        while that makes the queue grow (at most ``GATHER_ROUNDS`` times). A round is one turn
+        of the loop, microseconds, not a timer; under load it makes batches about a third
+        larger, and every batch is one INSERT and one WAL flush fewer."""
+        for _ in range(GATHER_ROUNDS):
+            waiting = len(self._queue)
+            await asyncio.sleep(0)
+            if len(self._queue) == waiting:
+                return
 
     def _take(self) -> list[_Waiting]:
         count = taken = 0
