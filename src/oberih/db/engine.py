@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 # sequencer and the group commit of reads each take one more. Above ``POOL_SIZE`` a connection is
 # opened for the request and closed after it (``POOL_OVERFLOW``), which costs a connection
 # set-up per request: under the benchmark's 8 concurrent requests that was 5% of a server's CPU
-# with SQLAlchemy's default of 5.
+# with SQLAlchemy's default of 5. A service process has two pools (the threads' and the event
+# loop's): at most 40 connections, so two processes stay within PostgreSQL's default 100.
 POOL_SIZE = 10
-POOL_OVERFLOW = 20
+POOL_OVERFLOW = 10
 
 
 def normalise_url(url: str) -> str:
