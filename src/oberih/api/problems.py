@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -31,6 +33,7 @@ from oberih.persons.services import (
 logger = logging.getLogger("oberih.api")
 PROBLEM_BASE = "https://oberih.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class FieldError(BaseModel):
@@ -63,7 +66,8 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     422: "The request is not valid; `errors` names each field and the reason",
     428: "If-Match is required",
     429: "Too many requests; retry after the number of seconds in Retry-After",
-    503: "Not ready, or the audit log cannot record the access (nothing is disclosed)",
+    503: "Not ready, the database is not available, or the audit log cannot record the access "
+    "(nothing is disclosed)",
 }
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
@@ -290,6 +294,26 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused or dropped the connection, or no pooled connection came free in
+    # time: the request may succeed in a moment, and the operator needs to know it is not a bug.
+    logger.error(
+        "database unavailable (%s) in %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        extra={"request_id": getattr(request.state, "request_id", None)},
+    )
+    return problem_response(
+        request,
+        status=503,
+        slug="database-unavailable",
+        title="The register's database is not available",
+        detail="retry in a few seconds",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The log names the request and the exception type only: messages may carry personal data.
     logger.error(
@@ -322,6 +346,11 @@ HANDLERS: dict[type[Exception], Handler] = {
     IdentifierTaken: _conflict,
     ApiProblem: _api_problem,
     StarletteHTTPException: _http,
+    # SQLAlchemy's for the worker-thread path; psycopg's own for the event-loop reads, which
+    # go through the driver.
+    sqlalchemy.exc.OperationalError: _database_unavailable,
+    sqlalchemy.exc.TimeoutError: _database_unavailable,
+    psycopg.OperationalError: _database_unavailable,
     Exception: _unexpected,
 }
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from oberih.api.app import create_app
+from oberih.auth.development import development_issuer
+from oberih.auth.principals import Principal, Role
 from oberih.config import Settings
 
 
@@ -60,3 +65,34 @@ def test_front_page_points_to_the_verifier_and_the_api(client: TestClient) -> No
     response = client.get("/")
     assert response.status_code == 200
     assert 'href="/verify"' in response.text and 'href="/docs"' in response.text
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        "sqlite:///{tmp}/no-such-directory/oberih.db",
+        pytest.param("postgresql://postgres@127.0.0.1:1/oberih", marks=pytest.mark.postgres),
+    ],
+)
+def test_an_unreachable_database_is_a_503_to_retry_not_an_internal_error(
+    unreachable: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        env="test", database_url=unreachable.format(tmp=tmp_path), data_dir=tmp_path
+    )
+    officer = Principal(subject="officer-kyiv", role=Role.tcc_officer, office_code="TCC-UA80-01")
+    token = development_issuer(settings).mint(officer, now=dt.datetime.now(dt.UTC))
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "CASE-2026-000123"}
+    with TestClient(create_app(settings)) as client:
+        responses = [
+            client.get(f"/api/v1/persons/{uuid.uuid4()}", headers=headers),
+            client.get("/api/v1/persons", params={"q": "Шевченко"}, headers=headers),
+        ]
+    for response in responses:
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "5"
+        body = response.json()
+        assert body["type"].endswith("/database-unavailable")
+        assert body["request_id"] == response.headers["x-request-id"]
+        assert "127.0.0.1" not in response.text and "sqlite" not in response.text
