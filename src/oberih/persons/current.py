@@ -1,17 +1,25 @@
 """A person's current state, read on the event loop: the register's most frequent request.
 
-``await current_state(engine, scope, person_id)`` returns the projected state of the person when
-they are in ``scope`` (the caller's area), ``None`` otherwise: one statement, one round trip, in
-autocommit (``db.engine.make_async_engine``). It is the read ``scope_condition`` describes,
-executed through the driver: building the condition and letting SQLAlchemy compile, cache-key
-and execute it cost about a quarter of the whole request's CPU, for a statement whose text
-depends only on the caller's scope. So the text is compiled once per scope (the scopes in use
-are few: one per office or region, one per citizen) and sent with the person's id as its only
-new parameter; psycopg prepares it on the server after a few executions.
+``await current_state(engine, scope, person_id, logged=event, now=now)`` returns the projected
+state of the person when they are in ``scope`` (the caller's area), ``None`` otherwise, and
+records the read's audit ``event`` (its ``fields`` computed from the state read, as
+``PersonRead.shown_fields`` computes them) in the audit inbox **in the same statement**
+(``audit.services.with_read_logged``): one round trip and one durable commit, in autocommit
+(``db.engine.make_async_engine``), and the state is not returned unless its event is written.
+That is decision 7's "in the same transaction as the access", at the cost of one round trip.
+
+The statement is the read ``scope_condition`` describes, executed through the driver: building
+the condition and letting SQLAlchemy compile, cache-key and execute it cost about a quarter of
+the whole request's CPU, for a statement whose text depends only on the caller's scope. So the
+text is compiled once per scope (the scopes in use are few: one per office or region, one per
+citizen) and sent with the person's id and the event as its only new parameters; psycopg
+prepares it on the server after a few executions.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import uuid
 from functools import lru_cache
 from typing import Any
@@ -20,31 +28,54 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from oberih.audit.events import AuditEvent
+from oberih.audit.services import read_logged_parameters, with_read_logged
 from oberih.auth.jurisdiction import Scope, scope_condition
 from oberih.persons.models import PersonStateRow
+from oberih.persons.schemas import SHOWN_FIELDS
 
 # Distinct scopes kept compiled; a citizen's scope is their own, so this bounds memory, not use.
 COMPILED_SCOPES = 4096
 
 
 async def current_state(
-    engine: AsyncEngine, scope: Scope, person_id: uuid.UUID
+    engine: AsyncEngine,
+    scope: Scope,
+    person_id: uuid.UUID,
+    *,
+    logged: AuditEvent | None,
+    now: dt.datetime,
 ) -> dict[str, Any] | None:
-    """The person's projected state if they are in ``scope``; ``None`` if not (or no person)."""
-    sql, parameters = _compiled(scope, engine.dialect)
+    """The person's projected state if they are in ``scope``; ``None`` if not (or no person).
+    With ``logged``, the read of a found state records that event (``fields`` filled in)."""
+    sql, parameters = _compiled(scope, engine.dialect, logged=logged is not None)
+    parameters = {**parameters, "person_id": person_id}
+    if logged is not None:
+        parameters.update(read_logged_parameters(logged, now=now))
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
         cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            await cursor.execute(sql, {**parameters, "person_id": person_id})
+            await cursor.execute(sql, parameters)
             row = await cursor.fetchone()
         finally:
             await cursor.close()
     return None if row is None else row[0]
 
 
+# ``PersonRead.shown_fields`` on the projected state (JSONB): the fields present and neither
+# null nor an empty list, in their order. The names are the model's own (checked below).
+_SHOWN_FIELDS_SQL = (
+    "(SELECT coalesce(jsonb_agg(shown.name ORDER BY shown.position), '[]'::jsonb) "
+    f"FROM unnest(ARRAY[{', '.join(repr(name) for name in SHOWN_FIELDS)}]::text[]) "
+    "WITH ORDINALITY AS shown(name, position) "
+    "WHERE found.state -> shown.name NOT IN ('null'::jsonb, '[]'::jsonb))"
+)
+assert all(re.fullmatch(r"[a-z_]+", name) for name in SHOWN_FIELDS)  # safe to write inline
+
+
 @lru_cache(maxsize=COMPILED_SCOPES)
-def _compiled(scope: Scope, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+def _compiled(scope: Scope, dialect: Dialect, *, logged: bool) -> tuple[str, dict[str, Any]]:
     """The SQL text and the scope's own parameters of the read in ``scope``."""
     statement = select(PersonStateRow.state).where(
         PersonStateRow.person_id
@@ -54,4 +85,5 @@ def _compiled(scope: Scope, dialect: Dialect) -> tuple[str, dict[str, Any]]:
     # IN lists are rendered into the text (``render_postcompile``): their length is the scope's.
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     parameters = {name: value for name, value in compiled.params.items() if name != "person_id"}
-    return str(compiled), parameters
+    sql = str(compiled)
+    return (with_read_logged(sql, fields_sql=_SHOWN_FIELDS_SQL) if logged else sql), parameters

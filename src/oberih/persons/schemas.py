@@ -125,11 +125,17 @@ class PersonRead(BaseModel):
 
     def shown_fields(self) -> list[str]:
         """Top-level fields that carry data (recorded in the audit event of a read)."""
-        return [
-            name
-            for name, value in self
-            if name not in ("person_id", "version", "valid_at", "known_at") and value
-        ]
+        return [name for name in SHOWN_FIELDS if getattr(self, name)]
+
+
+# The fields of a person's record a read can show, in order: the audit event of a read names
+# those that carry data (an entry, or a non-empty list). ``persons.current`` computes the same
+# in SQL from the projected state.
+SHOWN_FIELDS = tuple(
+    name
+    for name in PersonRead.model_fields
+    if name not in ("person_id", "version", "valid_at", "known_at")
+)
 
 
 class FactRead(BaseModel):

@@ -1,0 +1,150 @@
+"""The read of a person's current state on the event loop (``persons.current``), on PostgreSQL:
+the state and its audit event in one statement, the event naming the same fields as the
+worker-thread path (``PersonRead.shown_fields``), nothing recorded or returned otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from oberih.audit.events import AuditEvent
+from oberih.audit.models import AuditInboxRow
+from oberih.auth.jurisdiction import Scope
+from oberih.db.engine import make_async_engine, make_engine
+from oberih.persons.bench_search import generated_population
+from oberih.persons.bulk import load_people
+from oberih.persons.current import current_state
+from oberih.persons.models import PersonStateRow
+from oberih.persons.schemas import PersonRead
+
+pytestmark = pytest.mark.postgres
+
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+T = TypeVar("T")
+
+
+@pytest.fixture
+def engine(postgres_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_database_url)
+    load_people(engine, generated_population(300, seed=7))
+    yield engine
+    engine.dispose()
+
+
+def _read_event(person_id: uuid.UUID) -> AuditEvent:
+    return AuditEvent(
+        action="person:record:read",
+        outcome="allowed",
+        actor="tcc_officer:officer-1",
+        role="tcc_officer",
+        office_code="TCC-UA80-01",
+        purpose="CASE-2026-000123",
+        person_id=person_id,
+        fields=(),
+        request_id="req-00000001",
+    )
+
+
+def _on_the_loop(engine: Engine, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async_engine = make_async_engine(engine)
+        assert async_engine is not None
+        try:
+            return await work(async_engine)
+        finally:
+            await async_engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _inbox(engine: Engine) -> list[AuditInboxRow]:
+    with engine.connect() as connection:
+        return list(connection.execute(select(AuditInboxRow.__table__).order_by("id")))  # type: ignore[arg-type]
+
+
+def test_each_read_records_the_fields_the_thread_path_would_name(engine: Engine) -> None:
+    with engine.connect() as connection:
+        rows = connection.execute(select(PersonStateRow.person_id, PersonStateRow.state))
+        stored = {person_id: state for person_id, state in rows}
+
+    async def read_all(async_engine: AsyncEngine) -> dict[uuid.UUID, object]:
+        return {
+            person_id: await current_state(
+                async_engine,
+                Scope.nationwide(),
+                person_id,
+                logged=_read_event(person_id),
+                now=NOW,
+            )
+            for person_id in stored
+        }
+
+    read = _on_the_loop(engine, read_all)
+    assert read == stored
+    events = {row.person_id: row for row in _inbox(engine)}
+    assert set(events) == set(stored)
+    shown = {tuple(PersonRead.model_validate(s).shown_fields()) for s in stored.values()}
+    assert len(shown) > 3  # the population gives records of several shapes
+    for person_id, state in stored.items():
+        event = events[person_id]
+        assert event.fields == PersonRead.model_validate(state).shown_fields()
+        assert (event.action, event.actor, event.purpose, event.request_id) == (
+            "person:record:read",
+            "tcc_officer:officer-1",
+            "CASE-2026-000123",
+            "req-00000001",
+        )
+        assert event.recorded_at == NOW
+    # Each read is its own transaction.
+    assert len({row.txid for row in events.values()}) == len(stored)
+
+
+def test_a_person_outside_the_scope_is_neither_returned_nor_recorded(engine: Engine) -> None:
+    with engine.connect() as connection:
+        person_id, office = connection.execute(
+            select(PersonStateRow.person_id, PersonStateRow.office_code)
+            .where(PersonStateRow.office_code.is_not(None))
+            .limit(1)
+        ).one()
+    elsewhere = Scope.of_offices(["TCC-UA99-99"])
+
+    async def read(async_engine: AsyncEngine) -> list[object]:
+        return [
+            await current_state(
+                async_engine, scope, person_id, logged=_read_event(person_id), now=NOW
+            )
+            for scope in (elsewhere, Scope.of_offices([office]))
+        ]
+
+    outside, inside = _on_the_loop(engine, read)
+    assert outside is None and inside is not None
+    assert [row.person_id for row in _inbox(engine)] == [person_id]
+
+
+def test_without_its_audit_event_the_state_is_not_returned(engine: Engine) -> None:
+    with engine.connect() as connection:
+        person_id = connection.scalar(select(PersonStateRow.person_id).limit(1))
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_inbox RENAME TO audit_inbox_away"))
+
+    async def read(async_engine: AsyncEngine) -> object:
+        return await current_state(
+            async_engine, Scope.nationwide(), person_id, logged=_read_event(person_id), now=NOW
+        )
+
+    try:
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            _on_the_loop(engine, read)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE audit_inbox_away RENAME TO audit_inbox"))
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(AuditInboxRow)) == 0
