@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     # their decision (paths carry person ids), and when on but unconfigured it still costs every
     # request a look at the global providers (6% of a person read's CPU).
     telemetry: bool = False
+    # Whether each service process sequences the audit inbox into the Merkle tree and signs
+    # due checkpoints itself (one process: the demo, tests). ``oberih serve --workers N`` (N > 1)
+    # turns it off in the workers and runs one ``oberih audit sequencer`` process beside them:
+    # sequencing is CPU work that, in a thread of a worker, holds the interpreter lock against
+    # that worker's requests, and N processes would poll for the same rows.
+    audit_sequencer: bool = True
 
     @property
     def is_development(self) -> bool:

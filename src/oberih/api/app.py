@@ -84,18 +84,23 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         context.attach_loop()
         stop = asyncio.Event()
-        task = asyncio.create_task(
-            run_checkpoints(
-                context.sessions,
-                signer=signer,
-                policy=CheckpointPolicy.from_settings(AuditSettings()),
-                clock=context.clock,
-                stop=stop,
+        task = (
+            asyncio.create_task(
+                run_checkpoints(
+                    context.sessions,
+                    signer=signer,
+                    policy=CheckpointPolicy.from_settings(AuditSettings()),
+                    clock=context.clock,
+                    stop=stop,
+                )
             )
+            if settings.audit_sequencer
+            else None  # ``oberih audit sequencer`` runs beside the workers
         )
         yield
         stop.set()
-        await task
+        if task is not None:
+            await task
         await context.detach_loop()
         engine.dispose()
 

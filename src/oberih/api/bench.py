@@ -7,7 +7,8 @@
    unaudited (the baseline, development mode only). Each is ``workers`` uvicorn processes on
    ports of their own, the connections spread over them as a load balancer would (uvicorn's own
    ``--workers`` share one socket, and keep-alive connections all land on whichever accepts
-   first).
+   first), and, as ``oberih serve --workers N`` runs them, one ``oberih audit sequencer``
+   process beside the workers (its CPU counts in the server's).
 4. One load-generator process keeps ``connections`` keep-alive HTTP/1.1 connections busy with
    ``GET /api/v1/persons/{id}``, in rounds alternating between the two servers (so that a change
    in the machine's load hits both alike): a short warm-up, then ``seconds`` measured.
@@ -26,6 +27,7 @@ import concurrent.futures
 import datetime as dt
 import multiprocessing
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -211,16 +213,19 @@ def _server(settings: Settings, *, audited: bool, workers: int) -> Iterator[Serv
         "OBERIH_DATA_DIR": str(settings.data_dir),
         AUDIT_READS_ENV: "1" if audited else "0",
     }
+    environment["OBERIH_AUDIT_SEQUENCER"] = "false"
     with ExitStack() as stack:
         processes = [
             stack.enter_context(_uvicorn(environment, _free_port())) for _ in range(workers)
         ]
-        yield Server(processes)
+        sequencer = stack.enter_context(_sequencer(environment))
+        yield Server(processes, sequencer)
 
 
 @dataclass(frozen=True, slots=True)
 class Server:
     processes: list[tuple[int, subprocess.Popen[bytes]]]  # (port, process)
+    sequencer: subprocess.Popen[bytes]
 
     @property
     def ports(self) -> list[int]:
@@ -228,7 +233,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         total = 0.0
-        for _, process in self.processes:
+        for process in [*(process for _, process in self.processes), self.sequencer]:
             times = psutil.Process(process.pid).cpu_times()
             total += times.user + times.system
         return total
@@ -248,12 +253,30 @@ def _uvicorn(
             _wait_until_live(port, server, log)
             yield port, server
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            _stop(server)
+
+
+@contextmanager
+def _sequencer(environment: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    command = [sys.executable, "-m", "oberih", "audit", "sequencer"]
+    with tempfile.TemporaryFile() as log:
+        sequencer = subprocess.Popen(command, env=environment, stdout=log, stderr=log)  # noqa: S603
+        try:
+            yield sequencer
+        finally:
+            _stop(sequencer)
+        if sequencer.returncode not in (0, -signal.SIGTERM):
+            log.seek(0)
+            raise RuntimeError(f"the audit sequencer failed: {log.read().decode()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _free_port() -> int:

@@ -1,4 +1,5 @@
-"""``oberih audit ...``: verify the audit log, sign a checkpoint now, show the verifier key.
+"""``oberih audit ...``: verify the audit log, sign a checkpoint now, show the verifier key, run
+the sequencer.
 
 Exit codes of ``verify``: 0 intact, 1 tampering found (each finding names its kind and the
 first event position), 2 a usage or key problem.
@@ -6,8 +7,10 @@ first event position), 2 a usage or key problem.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import CheckpointError, VerifierKey, parse_verifier_key
-from oberih.audit.services import sequence_inbox, sign_checkpoint_now
+from oberih.audit.services import CheckpointPolicy, sequence_inbox, sign_checkpoint_now
 from oberih.audit.signing import AuditKeyError, AuditSettings, AuditSigner, load_audit_signer
+from oberih.audit.tasks import run_checkpoints
 from oberih.audit.verification import Progress as ProgressCallback
 from oberih.audit.verification import VerificationReport, verify_log
 from oberih.config import load_settings
@@ -86,6 +90,39 @@ def checkpoint_command(database_url: DatabaseUrl = None) -> None:
         _sequence_all(session)
         stored = sign_checkpoint_now(session, signer=signer, now=dt.datetime.now(dt.UTC))
     typer.echo(stored.note, nl=False)
+
+
+@app.command("sequencer")
+def sequencer_command(
+    database_url: DatabaseUrl = None,
+    poll_seconds: Annotated[
+        float, typer.Option(min=0.05, max=60, help="Seconds between looks at the inbox.")
+    ] = 1.0,
+) -> None:
+    """Sequence the audit inbox into the Merkle tree and sign due checkpoints, until stopped
+    (SIGTERM or Ctrl-C). ``oberih serve --workers N`` runs one beside its workers; run it
+    yourself when the service processes have OBERIH_AUDIT_SEQUENCER=false."""
+    settings = load_settings()
+    signer = _signer(AuditSettings())
+    engine = make_engine(database_url or settings.database_url)
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stop.set)
+        await run_checkpoints(
+            make_session_factory(engine),
+            signer=signer,
+            policy=CheckpointPolicy.from_settings(AuditSettings()),
+            poll_seconds=poll_seconds,
+            stop=stop,
+        )
+
+    try:
+        asyncio.run(run())
+    finally:
+        engine.dispose()
 
 
 @app.command("key")

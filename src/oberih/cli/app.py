@@ -6,7 +6,7 @@ import typer
 
 from oberih.audit import cli as audit_cli
 from oberih.auth import cli as auth_cli
-from oberih.cli import bench, db, demo, persons, population
+from oberih.cli import bench, db, demo, persons, population, serve
 from oberih.documents import cli as documents_cli
 from oberih.exchange import cli as exchange_cli
 from oberih.population import cli as population_cli
@@ -29,6 +29,7 @@ app.command("load")(population.load_command)
 app.command("import")(exchange_cli.import_command)
 app.command("dedup")(exchange_cli.dedup_command)
 app.command("demo")(demo.demo_command)
+app.command("serve")(serve.serve_command)
 
 
 @app.callback()

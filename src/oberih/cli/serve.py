@@ -1,0 +1,71 @@
+"""``oberih serve``: the register's HTTP service (uvicorn).
+
+One worker process serves everything, the audit sequencer included (as ``oberih demo`` does).
+With ``--workers N`` (N > 1) the workers share the listening socket (uvicorn's supervisor), leave
+the audit inbox to one ``oberih audit sequencer`` process started beside them, and stop with it:
+sequencing in every worker would hold each one's interpreter lock against its requests, and N
+processes would poll for the same rows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from oberih.config import InsecureConfiguration, load_settings
+
+err_console = Console(stderr=True)
+
+SEQUENCER_STOP_SECONDS = 20
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides OBERIH_DATABASE_URL.")
+    ] = None,
+) -> None:
+    """Serve the API; with several workers, one audit sequencer process runs beside them."""
+    import uvicorn
+
+    from oberih.api.app import create_app
+    from oberih.audit.signing import AuditKeyError
+    from oberih.documents.keys import DocumentKeyError
+
+    if database_url:
+        os.environ["OBERIH_DATABASE_URL"] = database_url
+    try:
+        # Built here even when the workers build their own: a configuration that would stop
+        # them (no identity provider, no audit key outside development) stops us once, clearly.
+        app = create_app(load_settings())
+    except (InsecureConfiguration, AuditKeyError, DocumentKeyError) as exc:
+        err_console.print(f"[red]refusing to start:[/] {exc}")
+        raise typer.Exit(2) from None
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    os.environ["OBERIH_AUDIT_SEQUENCER"] = "false"  # read by the workers' settings
+    sequencer = subprocess.Popen([sys.executable, "-m", "oberih", "audit", "sequencer"])
+    try:
+        uvicorn.run(
+            "oberih.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+    finally:
+        sequencer.terminate()
+        try:
+            sequencer.wait(timeout=SEQUENCER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            sequencer.kill()
+            sequencer.wait()

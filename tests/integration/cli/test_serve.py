@@ -1,0 +1,123 @@
+"""``oberih serve --workers 2`` as an operator runs it: real processes, real HTTP, the audit
+sequencer as a process of its own beside the workers, and all of them stopped together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+from sqlalchemy import Engine, func, select
+
+from oberih.audit.models import AuditEventRow
+from oberih.auth.development import development_issuer
+from oberih.auth.principals import Principal, Role
+from oberih.config import Settings
+from oberih.db.engine import make_engine, make_session_factory
+from oberih.db.migrate import upgrade
+from oberih.persons.facts import FactKind
+from oberih.persons.services import create_person
+from tests.factories import identity_payload, new_fact
+
+OFFICE = "TCC-UA80-01"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _register_with_one_person(engine: Engine) -> uuid.UUID:
+    upgrade(engine)
+    with make_session_factory(engine)() as session:
+        person_id = create_person(
+            session,
+            facts=[
+                new_fact(FactKind.identity, identity_payload(surname="Коваль"), source="registry"),
+                new_fact(
+                    FactKind.military_registration,
+                    {"category": "liable", "office_code": OFFICE, "rank": "солдат"},
+                    source="register",
+                    valid_from=dt.date(2015, 3, 15),
+                ),
+            ],
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+        ).person_id
+        session.commit()
+    return person_id
+
+
+def _events(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
+
+
+def test_serve_with_two_workers_sequences_reads_in_its_own_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/oberih.db"
+    engine = make_engine(url)
+    person_id = _register_with_one_person(engine)
+    settings = Settings(env="development", database_url=url, data_dir=tmp_path / "data")
+    officer = Principal(subject="officer-1", role=Role.tcc_officer, office_code=OFFICE)
+    token = development_issuer(settings).mint(officer, now=dt.datetime.now(dt.UTC))
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "OBERIH_ENV": "development",
+        "OBERIH_DATABASE_URL": url,
+        "OBERIH_DATA_DIR": str(tmp_path / "data"),
+    }
+    command = [sys.executable, "-m", "oberih", "serve", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(command, env=environment)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_live(base, server)
+        children = psutil.Process(server.pid).children(recursive=True)
+        sequencers = [c for c in children if "sequencer" in " ".join(c.cmdline())]
+        assert len(sequencers) == 1
+        headers = {"Authorization": f"Bearer {token}", "X-Purpose": "CASE-2026-000123"}
+        for _ in range(4):
+            read = httpx.get(f"{base}/api/v1/persons/{person_id}", headers=headers, timeout=10)
+            assert read.status_code == 200
+        # The workers leave the inbox to the sequencer process, which makes the reads leaves.
+        deadline = time.monotonic() + 20
+        while _events(engine) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _events(engine) == 4
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    # Nothing is left behind (workers, sequencer, multiprocessing's helpers).
+    deadline = time.monotonic() + 10
+    while any(_alive(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [child.cmdline() for child in children if _alive(child)] == []
+    engine.dispose()
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_until_live(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "oberih serve stopped"
+        try:
+            if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("oberih serve did not answer within 60 s")
