@@ -73,7 +73,8 @@ def demo_command(
 
         from oberih.api.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        # No access log: its lines would carry person ids (see ``oberih.cli.serve``).
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
 
 def _is_empty(engine: Engine) -> bool:

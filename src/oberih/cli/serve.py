@@ -22,6 +22,9 @@ from oberih.config import InsecureConfiguration, load_settings
 err_console = Console(stderr=True)
 
 SEQUENCER_STOP_SECONDS = 20
+# uvicorn's access log is off: its lines carry the paths, and the paths carry person ids. Who
+# accessed whose record is the audit log's to keep (with purpose and outcome); the service's own
+# log lines carry request ids.
 
 
 def serve_command(
@@ -49,7 +52,7 @@ def serve_command(
         err_console.print(f"[red]refusing to start:[/] {exc}")
         raise typer.Exit(2) from None
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
         return
     os.environ["OBERIH_AUDIT_SEQUENCER"] = "false"  # read by the workers' settings
     sequencer = subprocess.Popen([sys.executable, "-m", "oberih", "audit", "sequencer"])
@@ -61,6 +64,7 @@ def serve_command(
             port=port,
             workers=workers,
             log_level="info",
+            access_log=False,
         )
     finally:
         sequencer.terminate()
