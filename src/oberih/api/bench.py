@@ -126,6 +126,7 @@ def run_api_benchmark(
         "p99_ms_no_audit": without["p99_ms"],
         "server_cpu_ms_per_read": with_audit["server_cpu_ms"],
         "server_cpu_ms_per_read_no_audit": without["server_cpu_ms"],
+        "sequencer_cpu_ms_per_read": with_audit["sequencer_cpu_ms"],
         "database_cpu_ms_per_read": with_audit["database_cpu_ms"],
         "database_cpu_ms_per_read_no_audit": without["database_cpu_ms"],
         "errors": with_audit["errors"] + without["errors"],
@@ -232,11 +233,16 @@ class Server:
         return [port for port, _ in self.processes]
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for process in [*(process for _, process in self.processes), self.sequencer]:
-            times = psutil.Process(process.pid).cpu_times()
-            total += times.user + times.system
-        return total
+        """CPU seconds used so far by the workers and the audit sequencer."""
+        return sum(_cpu_seconds(process) for _, process in self.processes) + self.sequencer_cpu()
+
+    def sequencer_cpu(self) -> float:
+        return _cpu_seconds(self.sequencer)
+
+
+def _cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    times = psutil.Process(process.pid).cpu_times()
+    return float(times.user + times.system)
 
 
 @contextmanager
@@ -312,6 +318,7 @@ class Round:
     elapsed: float
     latencies: list[float]
     server_cpu: float = 0.0  # seconds of CPU the server processes used in the round
+    sequencer_cpu: float = 0.0  # of which the audit sequencer's
     database_cpu: float = 0.0  # the same for the database server's processes on this machine
 
 
@@ -329,15 +336,21 @@ def _measure(
         for _ in range(rounds):
             for audited, server in servers.items():
                 database_before = _database_cpu_times(database)
-                cpu_before = server.cpu_seconds()
+                cpu_before, sequencer_before = server.cpu_seconds(), server.sequencer_cpu()
                 work = generator.submit(generate_load, server.ports, requests, connections, seconds)
                 result = work.result()
                 # The warm-up is in the CPU times too: count it at the measured rate.
                 share = seconds / (seconds + WARMUP_SECONDS)
                 used = (server.cpu_seconds() - cpu_before) * share
+                sequencer = (server.sequencer_cpu() - sequencer_before) * share
                 database_cpu = _database_cpu_since(database, database_before) * share
                 measured[audited].append(
-                    replace(result, server_cpu=used, database_cpu=database_cpu)
+                    replace(
+                        result,
+                        server_cpu=used,
+                        sequencer_cpu=sequencer,
+                        database_cpu=database_cpu,
+                    )
                 )
     return measured
 
@@ -432,6 +445,7 @@ def _summary(rounds: list[Round]) -> dict[str, float | int]:
         "reads_per_s": round(statistics.median(r.completed / r.elapsed for r in rounds), 1),
         "server_cpu_ms": _ms(statistics.median(r.server_cpu / r.completed for r in rounds)),
         "database_cpu_ms": _ms(statistics.median(r.database_cpu / r.completed for r in rounds)),
+        "sequencer_cpu_ms": _ms(statistics.median(r.sequencer_cpu / r.completed for r in rounds)),
         "p50_ms": _ms(statistics.median(statistics.median(r.latencies) for r in rounds)),
         "p99_ms": _ms(statistics.median(_p99(r.latencies) for r in rounds)),
         "errors": sum(r.errors for r in rounds),

@@ -37,10 +37,17 @@ def current_revision(engine: Engine) -> str | None:
 ENGINE_SPECIFIC_TABLE_PREFIXES = ("name_key_fts",)
 
 
+# Columns a migration adds on one engine only, outside the models: PostgreSQL's generated
+# ``person_state.shown_fields`` (migration 0011).
+ENGINE_SPECIFIC_COLUMNS = frozenset({"shown_fields"})
+
+
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     if type_ == "table" and name and name.startswith(ENGINE_SPECIFIC_TABLE_PREFIXES):
+        return False
+    if type_ == "column" and reflected and name in ENGINE_SPECIFIC_COLUMNS:
         return False
     return not (type_ == "index" and name and name.endswith("_trgm"))
 

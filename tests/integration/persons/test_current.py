@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib.util
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import psycopg
@@ -18,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from oberih.audit.events import AuditEvent
 from oberih.audit.models import AuditInboxRow
 from oberih.auth.jurisdiction import Scope
+from oberih.db import migrations
 from oberih.db.engine import make_async_engine, make_engine
 from oberih.persons.bench_search import generated_population
 from oberih.persons.bulk import load_people
 from oberih.persons.current import current_state
 from oberih.persons.models import PersonStateRow
-from oberih.persons.schemas import PersonRead
+from oberih.persons.schemas import SHOWN_FIELDS, PersonRead
 
 pytestmark = pytest.mark.postgres
 
@@ -148,3 +151,13 @@ def test_without_its_audit_event_the_state_is_not_returned(engine: Engine) -> No
             connection.execute(text("ALTER TABLE audit_inbox_away RENAME TO audit_inbox"))
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(AuditInboxRow)) == 0
+
+
+def test_the_generated_column_names_the_fields_the_model_shows() -> None:
+    path = Path(migrations.__file__).parent / "versions" / "0011_person_shown_fields.py"
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    # A field added to PersonRead needs a migration redefining person_state.shown_fields.
+    assert migration.SHOWN_FIELDS == SHOWN_FIELDS
