@@ -148,7 +148,12 @@ def _earlier_records(
         select(
             ExchangeRecord.source, ExchangeRecord.source_record_id, ExchangeRecord.content_hash
         ).where(
-            pairs_in(ExchangeRecord.source, ExchangeRecord.source_record_id, keys),
+            pairs_in(
+                ExchangeRecord.source,
+                ExchangeRecord.source_record_id,
+                keys,
+                dialect=session.get_bind().dialect.name,
+            ),
             ExchangeRecord.state.in_(_SETTLED),
         )
     )
@@ -239,7 +244,12 @@ def _superseded(
         return {}, set()
     rows = session.execute(
         select(FactRow.source, FactRow.source_record_id, FactRow.id).where(
-            pairs_in(FactRow.source, FactRow.source_record_id, wanted)
+            pairs_in(
+                FactRow.source,
+                FactRow.source_record_id,
+                wanted,
+                dialect=session.get_bind().dialect.name,
+            )
         )
     )
     found = {(source, record_id): fact_id for source, record_id, fact_id in rows}

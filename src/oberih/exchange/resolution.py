@@ -208,7 +208,9 @@ class Resolver:
         if wanted:
             rows = session.execute(
                 select(IdentifierRow.kind, IdentifierRow.value, IdentifierRow.person_id).where(
-                    pairs_in(IdentifierRow.kind, IdentifierRow.value, wanted),
+                    pairs_in(
+                        IdentifierRow.kind, IdentifierRow.value, wanted, dialect=_dialect(session)
+                    ),
                     IdentifierRow.active,
                 )
             )
@@ -243,7 +245,14 @@ class Resolver:
         # and years crossed would read many times the persons needed.
         rows = session.execute(
             select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
-            .where(pairs_in(PersonStateRow.surname_key, PersonStateRow.birth_year, pairs))
+            .where(
+                pairs_in(
+                    PersonStateRow.surname_key,
+                    PersonStateRow.birth_year,
+                    pairs,
+                    dialect=_dialect(session),
+                )
+            )
             .order_by(PersonStateRow.person_id)
         )
         blocks = _Blocks({(key, year) for key, year in pairs})
@@ -420,3 +429,7 @@ def stored_profile(
     """The identifying fields of a stored person, as the matcher compares them."""
     found = (resolver or Resolver())._profiles(session, [PersonStateRow.person_id == person_id])
     return found[0][1] if found else None
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name

@@ -142,7 +142,12 @@ def _stored_by_key(connection: Connection, facts: list[NewFact]) -> dict[tuple[s
         return {}
     rows = connection.execute(
         select(*FactRow.__table__.columns).where(
-            pairs_in(FactRow.source, FactRow.source_record_id, keys)
+            pairs_in(
+                FactRow.source,
+                FactRow.source_record_id,
+                keys,
+                dialect=connection.dialect.name,
+            )
         )
     )
     return {(row.source, row.source_record_id): fact_from_row(row) for row in rows}
@@ -196,7 +201,9 @@ def _identifier_clashes(connection: Connection, planned: list[_Planned]) -> dict
         return {}
     rows = connection.execute(
         select(IdentifierRow.kind, IdentifierRow.value, IdentifierRow.person_id).where(
-            pairs_in(IdentifierRow.kind, IdentifierRow.value, sorted(wanted)),
+            pairs_in(
+                IdentifierRow.kind, IdentifierRow.value, wanted, dialect=connection.dialect.name
+            ),
             IdentifierRow.active,
         )
     )
