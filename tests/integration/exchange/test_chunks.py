@@ -29,7 +29,7 @@ from oberih.identifiers import make_rnokpp
 from oberih.persons.bulk import load_people
 from oberih.persons.facts import FactKind
 from oberih.persons.models import FactRow, PersonStateRow
-from oberih.persons.services import create_person
+from oberih.persons.services import create_person, rebuild_projections
 from oberih.population import generate_population
 from oberih.rules.automatic import AUTO_ACTOR
 from oberih.rules.models import DeterminationRow
@@ -64,7 +64,12 @@ def _run(database_url: str, chunk_size: int) -> dict[str, Any]:
                 )
         processor.process_pending()
         with sessions() as session:
-            return _outcome(session, {p.person_id for p in population})
+            outcome = _outcome(session, {p.person_id for p in population})
+            # Intake folds new facts onto stored projections: each must still be the fold of
+            # the person's whole journal.
+            outcome["projections_unlike_journal"] = rebuild_projections(session).changed
+            session.rollback()
+            return outcome
     finally:
         engine.dispose()
 
@@ -137,6 +142,7 @@ def test_chunks_end_every_record_as_one_at_a_time(
     for part in ("records", "facts", "projections", "determinations", "decisions"):
         assert chunked[part] == single[part], part
     assert chunked["audit_events"] == single["audit_events"] > 0
+    assert chunked["projections_unlike_journal"] == single["projections_unlike_journal"] == 0
 
 
 def test_a_record_at_fault_is_quarantined_and_the_rest_of_its_chunk_applies(
