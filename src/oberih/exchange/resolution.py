@@ -116,11 +116,15 @@ class NameDictionary:
         key = keys.cyrillic or keys.latin
         self.counts[part][key] = self.counts[part].get(key, 0) + 1
         self._frequencies = None
-        self._similar.clear()
         if key not in self.by_latin[part][keys.latin]:
             self.by_latin[part][keys.latin].add(key)
             self._choices.pop(part, None)
             self._choices.pop("keys:" + part, None)
+            # Similar keys depend on which keys exist, not on their counts: only a new key
+            # changes them, and only for its part.
+            self._similar = {
+                found: keys for found, keys in self._similar.items() if found[0] != part
+            }
 
     def similar_keys(self, part: str, name: str) -> frozenset[str]:
         """Keys of the names that may be this one: same key, same Latin key, or a close spelling
@@ -186,10 +190,19 @@ class Resolver:
             self._dictionary = NameDictionary.load(session)
         return self._dictionary
 
-    def registered(self, profile: Profile) -> None:
-        """A person was created: their names join the in-memory dictionary (and the chunk's
-        prefetched blocks, which do not hold them, are no longer used)."""
-        self._blocks = None
+    def registered(self, session: Session, person_id: uuid.UUID, profile: Profile) -> None:
+        """A person was created: their names join the in-memory dictionary, and the chunk's
+        prefetched blocks hold them as a query would now find them (a later record of the chunk
+        about them must find them, as one record at a time would)."""
+        if self._blocks is not None:
+            row = session.execute(
+                select(
+                    PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS
+                ).where(PersonStateRow.person_id == person_id)
+            ).first()
+            if row is not None:
+                key, year, *candidate = row
+                self._blocks.add(key, year, _profile_of(candidate))
         if self._dictionary is None:
             return
         for part, name in (
@@ -401,6 +414,12 @@ class _Blocks:
 
     blocks: set[tuple[str, int]]
     persons: dict[str, list[tuple[int, uuid.UUID, Profile]]] = field(default_factory=dict)
+
+    def add(self, key: str | None, year: int | None, person: tuple[uuid.UUID, Profile]) -> None:
+        """A person the blocks' query would find now (registered since): only the blocks read
+        are complete, so only into one of them."""
+        if key is not None and year is not None and (key, year) in self.blocks:
+            self.persons.setdefault(key, []).append((year, *person))
 
     def covers(self, keys: set[str], years: tuple[int, int]) -> bool:
         wanted = range(years[0], years[1] + 1)
