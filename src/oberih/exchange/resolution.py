@@ -19,11 +19,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from oberih.db.queries import pairs_in
@@ -75,11 +76,22 @@ def subject_identifiers(subject: Subject) -> tuple[list[tuple[str, str]], dict[s
     for kind, value in given:
         if not value:
             continue
-        try:
-            valid.append((kind, parse_identifier(kind, value).value))
-        except InvalidIdentifier as exc:
-            invalid[kind] = f"invalid: {exc}"
+        canonical, problem = _parsed(kind, value)
+        if canonical is not None:
+            valid.append((kind, canonical))
+        else:
+            invalid[kind] = f"invalid: {problem}"
     return valid, invalid
+
+
+@lru_cache(maxsize=65536)
+def _parsed(kind: str, value: str) -> tuple[str | None, str | None]:
+    """The canonical value of an identifier, or why it is not one. Kept: a chunk asks for
+    each record's identifiers three times (owners, blocks, resolution)."""
+    try:
+        return parse_identifier(kind, value).value, None
+    except InvalidIdentifier as exc:
+        return None, str(exc)
 
 
 class NameDictionary:
@@ -256,17 +268,21 @@ class Resolver:
             return None
         # The blocks themselves (key, year), not every key with every year: a chunk's keys
         # and years crossed would read many times the persons needed.
-        rows = session.execute(
-            select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
-            .where(
-                pairs_in(
-                    PersonStateRow.surname_key,
-                    PersonStateRow.birth_year,
-                    pairs,
-                    dialect=_dialect(session),
+        rows = (
+            _core(session)
+            .execute(
+                select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
+                .where(
+                    pairs_in(
+                        PersonStateRow.surname_key,
+                        PersonStateRow.birth_year,
+                        pairs,
+                        dialect=_dialect(session),
+                    )
                 )
+                .order_by(PersonStateRow.person_id)
             )
-            .order_by(PersonStateRow.person_id)
+            .all()
         )
         blocks = _Blocks({(key, year) for key, year in pairs})
         for key, year, *candidate in rows:
@@ -392,7 +408,7 @@ class Resolver:
         # is read here or from a chunk's prefetched blocks.
         query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(PersonStateRow.person_id)
         query = query.limit(self.max_candidates if limit == -1 else limit)
-        return [_profile_of(row) for row in session.execute(query)]
+        return [_profile_of(row) for row in _core(session).execute(query).all()]
 
 
 def _profile_of(row: Any) -> tuple[uuid.UUID, Profile]:
@@ -448,6 +464,14 @@ def stored_profile(
     """The identifying fields of a stored person, as the matcher compares them."""
     found = (resolver or Resolver())._profiles(session, [PersonStateRow.person_id == person_id])
     return found[0][1] if found else None
+
+
+def _core(session: Session) -> Connection:
+    """The session's connection, for plain row queries: the ORM's statement and row handling
+    cost more CPU than the queries. What the session holds unwritten (a registered person) is
+    flushed first, as ``session.execute`` would."""
+    session.flush()
+    return session.connection()
 
 
 def _dialect(session: Session) -> str:
