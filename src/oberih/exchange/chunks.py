@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import queue_events, queue_events_through_driver
+from oberih.audit.services import queue_events
 from oberih.db.queries import insert_many, pairs_in, update_many
 from oberih.documents.services import revoke_stale_documents_of
 from oberih.exchange.adapters import Adapted, adapt
@@ -96,24 +96,10 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     session.flush()  # what the one-record path added through the ORM (births, reviews)
     insert_many(session.connection(), LinkDecision, decisions)
     events.extend(_apply_links(processor, session, links, now))
-    _queue_events(session, events, now)
+    queue_events(session, events, now=now)
     ended = [record.outcome_row() for record in records if record.state != RecordState.pending]
     update_many(session.connection(), ExchangeRecord, ("batch_id", "position"), ended)
     return len(ended)
-
-
-_EVENTS_PER_INSERT = 1_000  # 10 values each: within PostgreSQL's 65,535 parameters
-
-
-def _queue_events(session: Session, events: list[AuditEvent], now: dt.datetime) -> None:
-    """``queue_events``; on PostgreSQL the same rows through the driver, which costs a third
-    of the CPU of SQLAlchemy's statement handling (``queue_events_through_driver``)."""
-    if session.get_bind().dialect.name != "postgresql":
-        queue_events(session, events, now=now)
-        return
-    driver = session.connection().connection.driver_connection
-    for start in range(0, len(events), _EVENTS_PER_INSERT):
-        queue_events_through_driver(driver, events[start : start + _EVENTS_PER_INSERT], now=now)
 
 
 def _read(
