@@ -12,6 +12,7 @@ from sqlalchemy import (
     Connection,
     Executable,
     and_,
+    any_,
     bindparam,
     false,
     func,
@@ -26,6 +27,19 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oberih.db.copy import copy_rows
+
+
+def among(column: Any, values: Iterable[Any], *, dialect: str) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter whatever the
+    number of values, so that SQLAlchemy and psycopg handle a statement of constant text (an
+    ``IN`` list of hundreds of ids is rendered and parsed anew on every call)."""
+    values = list(values)
+    condition: ColumnElement[bool]
+    if dialect == "postgresql":
+        condition = column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    else:
+        condition = column.in_(values)
+    return condition
 
 
 def pairs_in(

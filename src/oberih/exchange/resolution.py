@@ -27,7 +27,7 @@ from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from oberih.db.queries import pairs_in
+from oberih.db.queries import among, pairs_in
 from oberih.exchange.matching import NameFrequencies, Profile, score
 from oberih.exchange.messages import Subject
 from oberih.identifiers import InvalidIdentifier, parse_identifier
@@ -243,7 +243,11 @@ class Resolver:
         found = sorted({owner for owner in owners.values() if owner is not None})
         self._owners = owners
         self._stored = dict(
-            self._profiles(session, [PersonStateRow.person_id.in_(found)], limit=None)
+            self._profiles(
+                session,
+                [among(PersonStateRow.person_id, found, dialect=_dialect(session))],
+                limit=None,
+            )
             if found
             else []
         )

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from oberih.changes.models import CHANGE_COLUMNS, CURRENT_TXID, record_changes
 from oberih.db.copy import copy_rows
-from oberih.db.queries import pairs_in, upsert
+from oberih.db.queries import among, pairs_in, upsert
 from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_facts
 from oberih.persons.facts import Fact, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
@@ -85,7 +85,8 @@ def append_many(
     session.flush()  # persons the ORM still holds (a birth just registered) must be visible
     connection = session.connection()
     ids = sorted(appends)
-    known = set(connection.scalars(select(Person.id).where(Person.id.in_(ids))))
+    dialect = connection.dialect.name
+    known = set(connection.scalars(select(Person.id).where(among(Person.id, ids, dialect=dialect))))
     for person_id in ids:
         if person_id not in known:
             outcome.refused[person_id] = "person-not-found"
@@ -135,7 +136,7 @@ def _lock_projections(
     columns = (*_NAME_COLUMNS, "state")
     rows = connection.execute(
         select(PersonStateRow.person_id, *(getattr(PersonStateRow, c) for c in columns))
-        .where(PersonStateRow.person_id.in_(ids))
+        .where(among(PersonStateRow.person_id, ids, dialect=connection.dialect.name))
         .order_by(PersonStateRow.person_id)
         .with_for_update()
     )
@@ -161,7 +162,7 @@ def _journals(connection: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, l
         return journals
     rows = connection.execute(
         select(*FactRow.__table__.columns)
-        .where(FactRow.person_id.in_(ids))
+        .where(among(FactRow.person_id, ids, dialect=connection.dialect.name))
         .order_by(FactRow.person_id, FactRow.seq)
     )
     for row in rows:
@@ -265,7 +266,10 @@ def _write(session: Session, connection: Connection, planned: list[_Planned]) ->
     ids = [plan.person_id for plan in planned]
     identifiers = [row for plan in planned for row in identifier_rows(plan.state)]
     rows = {plan.person_id: projection_row(plan.state) for plan in planned}
-    connection.execute(delete(IdentifierRow).where(IdentifierRow.person_id.in_(ids)))
+    dialect = connection.dialect.name
+    connection.execute(
+        delete(IdentifierRow).where(among(IdentifierRow.person_id, ids, dialect=dialect))
+    )
     if connection.dialect.name == "postgresql":
         _copy(connection, facts, identifiers, list(rows.values()))
     else:

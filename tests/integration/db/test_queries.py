@@ -1,4 +1,4 @@
-"""``db.queries.pairs_in`` selects exactly the rows whose column pair is among those given."""
+"""``db.queries``: ``among`` and ``pairs_in`` select exactly the rows of the values given."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import Engine, insert, select
 
-from oberih.db.queries import pairs_in
+from oberih.db.queries import among, pairs_in
 from oberih.persons.models import Person, PersonStateRow
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -44,3 +44,18 @@ def test_pairs_in_selects_the_rows_of_the_pairs_given(engine: Engine) -> None:
                 )
             )
             assert found == {pid for pid, pair in rows.items() if pair in pairs}
+
+
+def test_among_selects_the_rows_of_the_values_given(engine: Engine) -> None:
+    ids = [uuid.uuid4() for _ in range(5)]
+    with engine.begin() as connection:
+        connection.execute(insert(Person), [{"id": pid, "created_at": NOW} for pid in ids])
+        for wanted in (ids[1:3], ids[1:3] + ids[1:2], [uuid.uuid4()], []):
+            found = set(
+                connection.scalars(
+                    select(Person.id).where(
+                        among(Person.id, wanted, dialect=connection.dialect.name)
+                    )
+                )
+            )
+            assert found == set(wanted) & set(ids)
