@@ -86,7 +86,7 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
             if resolution.outcome == "link" and person_id is not None:
                 decisions.append(decision(record, resolution, now, outcome="link"))
                 links[person_id].append(_Link(record, adapted))
-                for kind, value in _identifiers(adapted):
+                for kind, value in active_identifiers(adapted):
                     resolver.identified(kind, value, person_id)
             else:
                 event = processor.act(session, record, message, adapted, resolution, now)
@@ -163,7 +163,7 @@ def _earlier_records(
     return found
 
 
-def _identifiers(adapted: Adapted) -> list[tuple[str, str]]:
+def active_identifiers(adapted: Adapted) -> list[tuple[str, str]]:
     """(kind, canonical value) of the active identifiers a record's facts give."""
     found = []
     for item in adapted.facts:

@@ -36,7 +36,7 @@ from oberih.audit.services import queue_events, sequence_inbox
 from oberih.db.queries import insert_many
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
-from oberih.exchange.chunks import process_chunk
+from oberih.exchange.chunks import active_identifiers, process_chunk
 from oberih.exchange.matching import Profile
 from oberih.exchange.messages import Birth, Message, parse_source
 from oberih.exchange.models import (
@@ -471,6 +471,10 @@ class Processor:
             person_id,
             Profile(surname=body.surname, given_name=body.given_name, patronymic=body.patronymic),
         )
+        # Later records of a chunk that carry the newborn's identifiers find them by these, as
+        # they would one record at a time.
+        for kind, value in active_identifiers(adapted):
+            self.resolver.identified(kind, value, person_id)
         finish(record, RecordState.applied, None, person_id=person_id)
         self._registered_at = now
         return applied_event(record, person_id)
