@@ -5,7 +5,8 @@ feed touches hundreds of persons, and one round trip per statement per person wa
 intake to 84 records/s. ``append_many`` does the same work for a set of persons with a fixed
 number of statements whatever their count: lock their projections, check re-sends, fold each
 person once, check their identifiers against the register, then write facts, change events (the
-outbox), identifiers, projections and name counts in bulk.
+outbox), identifiers (of the persons whose identifiers a fact may have changed), projections and
+name counts in bulk.
 
 A person's new facts are folded onto their projection's stored state (``state.fold_onto``)
 when that is the fold of their whole journal: the facts are recorded now, after everything
@@ -40,7 +41,7 @@ from oberih.changes.models import CHANGE_COLUMNS, CURRENT_TXID, record_changes
 from oberih.db.copy import copy_rows
 from oberih.db.queries import among, pairs_in, upsert
 from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_facts
-from oberih.persons.facts import Fact, InvalidFact, NewFact
+from oberih.persons.facts import Fact, FactKind, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
 from oberih.persons.projection import name_dictionary_entries, projection_row
 from oberih.persons.services import (
@@ -73,6 +74,9 @@ class _Planned:
     result: AppendResult
     state: PersonState
     old_names: dict[str, Any] | None  # the projection's names before, None: no projection yet
+    # False: the state's identifiers are the stored ones (folded onto, no identifier fact), so
+    # their rows stand as written and were checked against other persons then.
+    identifiers_changed: bool = True
 
 
 def append_many(
@@ -228,14 +232,15 @@ def _plan(
         state = fold_onto(onto, result.appended)
     else:
         state = fold(person_id, journal)
-    return _Planned(person_id, result, state, None)
+    changed = onto is None or any(f.kind == FactKind.identifier for f in result.appended)
+    return _Planned(person_id, result, state, None, changed)
 
 
 def _identifier_clashes(connection: Connection, planned: list[_Planned]) -> dict[uuid.UUID, str]:
     """Persons whose new state holds an active identifier that another person holds (in the
     register, or earlier in this batch)."""
     wanted: dict[tuple[str, str], list[uuid.UUID]] = {}
-    for plan in planned:
+    for plan in (plan for plan in planned if plan.identifiers_changed):
         for row in identifier_rows(plan.state):
             if row["active"]:
                 wanted.setdefault((row["kind"], row["value"]), []).append(plan.person_id)
@@ -263,13 +268,15 @@ def _write(session: Session, connection: Connection, planned: list[_Planned]) ->
     if not planned:
         return
     facts = [fact for plan in planned for fact in plan.result.appended]
-    ids = [plan.person_id for plan in planned]
-    identifiers = [row for plan in planned for row in identifier_rows(plan.state)]
+    renewed = [plan for plan in planned if plan.identifiers_changed]
+    identifiers = [row for plan in renewed for row in identifier_rows(plan.state)]
     rows = {plan.person_id: projection_row(plan.state) for plan in planned}
-    dialect = connection.dialect.name
-    connection.execute(
-        delete(IdentifierRow).where(among(IdentifierRow.person_id, ids, dialect=dialect))
-    )
+    if renewed:
+        ids = [plan.person_id for plan in renewed]
+        dialect = connection.dialect.name
+        connection.execute(
+            delete(IdentifierRow).where(among(IdentifierRow.person_id, ids, dialect=dialect))
+        )
     if connection.dialect.name == "postgresql":
         _copy(connection, facts, identifiers, list(rows.values()))
     else:

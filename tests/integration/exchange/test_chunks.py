@@ -28,7 +28,7 @@ from oberih.exchange.services import Processor, receive_batch
 from oberih.identifiers import make_rnokpp
 from oberih.persons.bulk import load_people
 from oberih.persons.facts import FactKind
-from oberih.persons.models import FactRow, PersonStateRow
+from oberih.persons.models import FactRow, IdentifierRow, PersonStateRow
 from oberih.persons.services import create_person, rebuild_projections
 from oberih.population import generate_population
 from oberih.rules.automatic import AUTO_ACTOR
@@ -65,13 +65,19 @@ def _run(database_url: str, chunk_size: int) -> dict[str, Any]:
         processor.process_pending()
         with sessions() as session:
             outcome = _outcome(session, {p.person_id for p in population})
-            # Intake folds new facts onto stored projections: each must still be the fold of
-            # the person's whole journal.
+            # Intake folds new facts onto stored projections and keeps identifier rows that no
+            # fact changed: each must still be what the person's whole journal gives.
+            identifiers = _identifier_rows(session)
             outcome["projections_unlike_journal"] = rebuild_projections(session).changed
+            outcome["identifiers_unlike_journal"] = identifiers ^ _identifier_rows(session)
             session.rollback()
             return outcome
     finally:
         engine.dispose()
+
+
+def _identifier_rows(session: Session) -> set[tuple[Any, ...]]:
+    return {tuple(row) for row in session.execute(select(*IdentifierRow.__table__.columns))}
 
 
 def _outcome(session: Session, population: set[uuid.UUID]) -> dict[str, Any]:
@@ -143,6 +149,7 @@ def test_chunks_end_every_record_as_one_at_a_time(
         assert chunked[part] == single[part], part
     assert chunked["audit_events"] == single["audit_events"] > 0
     assert chunked["projections_unlike_journal"] == single["projections_unlike_journal"] == 0
+    assert chunked["identifiers_unlike_journal"] == single["identifiers_unlike_journal"] == set()
 
 
 def test_a_record_at_fault_is_quarantined_and_the_rest_of_its_chunk_applies(
