@@ -282,11 +282,32 @@ def queue_events(session: Session, events: Sequence[AuditEvent], *, now: dt.date
         return
     recorded_at = utc_moment(now)
     connection = session.connection()
-    txid: object = _CURRENT_TXID if connection.dialect.name == "postgresql" else 0
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql and len(events) >= _COPY_FROM_EVENTS:
+        _copy_into_inbox(connection, events, recorded_at)
+        return
+    txid: object = _CURRENT_TXID if postgresql else 0
     connection.execute(
         insert(AuditInboxRow).values(txid=txid),  # inline: the same expression for every row
         [{"recorded_at": recorded_at, **_content_columns(event)} for event in events],
     )
+
+
+# Intake queues a chunk's events (hundreds) at once: COPY costs a fraction of the CPU of the
+# multi-row INSERT (SQLAlchemy's and psycopg's handling of thousands of parameters).
+_COPY_FROM_EVENTS = 50
+
+
+def _copy_into_inbox(
+    connection: Connection, events: Sequence[AuditEvent], recorded_at: dt.datetime
+) -> None:
+    """The rows ``queue_events`` inserts, by COPY: the transaction id read once (COPY takes no
+    expressions), the ids from the sequence in row order, as the INSERT assigns them."""
+    txid = connection.execute(select(_CURRENT_TXID)).scalar_one()
+    rows = [{"txid": txid, "recorded_at": recorded_at, **_content_columns(e)} for e in events]
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        copy_rows(cursor, AuditInboxRow.__tablename__, list(rows[0]), rows)
 
 
 def queue_events_through_driver(

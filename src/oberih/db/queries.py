@@ -12,25 +12,63 @@ from sqlalchemy import (
     Connection,
     Executable,
     and_,
+    any_,
     bindparam,
     false,
+    func,
     insert,
     or_,
+    select,
+    tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oberih.db.copy import copy_rows
 
 
-def pairs_in(first: Any, second: Any, pairs: Iterable[tuple[Any, Any]]) -> ColumnElement[bool]:
-    """``(first, second) IN pairs``, written as ``first = a AND second IN (...) OR ...``.
+def among(column: Any, values: Iterable[Any], *, dialect: str) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter whatever the
+    number of values, so that SQLAlchemy and psycopg handle a statement of constant text (an
+    ``IN`` list of hundreds of ids is rendered and parsed anew on every call)."""
+    values = list(values)
+    condition: ColumnElement[bool]
+    if dialect == "postgresql":
+        condition = column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    else:
+        condition = column.in_(values)
+    return condition
+
+
+def pairs_in(
+    first: Any, second: Any, pairs: Iterable[tuple[Any, Any]], *, dialect: str
+) -> ColumnElement[bool]:
+    """``(first, second) IN pairs``, in the form each engine plans as index lookups.
 
     A row-value ``IN`` list is not matched against a composite index by PostgreSQL's planner: a
-    chunk's 500 (source, record id) pairs scanned the whole journal. Grouped by the first column
-    (a handful of sources or identifier kinds), each branch is an index lookup on both engines.
+    chunk's 500 (source, record id) pairs scanned the whole journal. PostgreSQL gets the pairs
+    as two arrays, ``(first, second) IN (SELECT * FROM unnest(:firsts, :seconds))``: a nested
+    loop of index lookups, and a statement of constant text whatever the number of pairs, so
+    that SQLAlchemy and psycopg compile it once (an ``OR`` of a few hundred branches cost as much
+    CPU to build as the records it served cost to process). SQLite, which has no arrays, gets
+    ``first = a AND second IN (...) OR ...``, grouped by the first column (a handful of sources
+    or identifier kinds), each branch an index lookup.
     """
+    if dialect == "postgresql":
+        unique = sorted(set(pairs))
+        if not unique:
+            return false()
+        given = (
+            func.unnest(
+                bindparam(None, [a for a, _ in unique], type_=ARRAY(first.type)),
+                bindparam(None, [b for _, b in unique], type_=ARRAY(second.type)),
+            )
+            .table_valued("first", "second")
+            .render_derived()
+        )
+        return tuple_(first, second).in_(select(given.c.first, given.c.second))
     grouped: dict[Any, set[Any]] = defaultdict(set)
     for a, b in pairs:
         grouped[a].add(b)

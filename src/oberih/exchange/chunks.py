@@ -5,12 +5,16 @@ held intake to 84 records/s. A chunk is processed in three steps, in the claimin
 
 1. Read: parse every record, look up at once which earlier records share their ids (re-sends,
    conflicts) and who owns the identifiers they carry.
-2. Decide, record by record in order: identity resolution (from the prefetched owners, or by
-   scores), then the outcome. Links are gathered per person; the rarer outcomes (a birth that
-   registers a person, an identity review, no match) take the one-record path, ``Processor.act``.
+2. Decide, record by record in order: identity resolution (from the prefetched owners and
+   candidate blocks, or by scores), then the outcome. Links are gathered per person; the rarer
+   outcomes (a birth that registers a person, an identity review, no match) take the one-record
+   path, ``Processor.act`` (a birth is written at once, through ``append_many``, and joins the
+   prefetched blocks and owners, so that the chunk's later records find the newborn as one
+   record at a time would).
 3. Write: every person's facts at once (``persons.batch.append_many``: one fold per person
-   whatever the number of their records), their determinations (``refresh_persons``), the
-   documents the new facts make stale, link decisions and audit events in bulk.
+   whatever the number of their records, onto their stored state when that equals the fold of
+   their journal), their determinations (``refresh_persons``), the documents the new facts make
+   stale, link decisions and audit events in bulk.
 
 A person ``append_many`` refuses (a conflicting re-send, an identifier another person holds, a
 bad ``supersedes``) has their records applied one at a time (``Processor.apply``), each in a
@@ -86,7 +90,7 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
             if resolution.outcome == "link" and person_id is not None:
                 decisions.append(decision(record, resolution, now, outcome="link"))
                 links[person_id].append(_Link(record, adapted))
-                for kind, value in _identifiers(adapted):
+                for kind, value in active_identifiers(adapted):
                     resolver.identified(kind, value, person_id)
             else:
                 event = processor.act(session, record, message, adapted, resolution, now)
@@ -148,7 +152,12 @@ def _earlier_records(
         select(
             ExchangeRecord.source, ExchangeRecord.source_record_id, ExchangeRecord.content_hash
         ).where(
-            pairs_in(ExchangeRecord.source, ExchangeRecord.source_record_id, keys),
+            pairs_in(
+                ExchangeRecord.source,
+                ExchangeRecord.source_record_id,
+                keys,
+                dialect=session.get_bind().dialect.name,
+            ),
             ExchangeRecord.state.in_(_SETTLED),
         )
     )
@@ -158,7 +167,7 @@ def _earlier_records(
     return found
 
 
-def _identifiers(adapted: Adapted) -> list[tuple[str, str]]:
+def active_identifiers(adapted: Adapted) -> list[tuple[str, str]]:
     """(kind, canonical value) of the active identifiers a record's facts give."""
     found = []
     for item in adapted.facts:
@@ -239,7 +248,12 @@ def _superseded(
         return {}, set()
     rows = session.execute(
         select(FactRow.source, FactRow.source_record_id, FactRow.id).where(
-            pairs_in(FactRow.source, FactRow.source_record_id, wanted)
+            pairs_in(
+                FactRow.source,
+                FactRow.source_record_id,
+                wanted,
+                dialect=session.get_bind().dialect.name,
+            )
         )
     )
     found = {(source, record_id): fact_id for source, record_id, fact_id in rows}

@@ -108,6 +108,9 @@ def _latin_forms(name: str) -> frozenset[str]:
     return frozenset(_keys(variant)[1] for variant in to_latin_variants(name))
 
 
+# Kept: a chunk compares the same few names (its records' against their candidates')
+# thousands of times, and the levels are pure functions of the two names (or dates).
+@lru_cache(maxsize=262144)
 def name_level(record: str, stored: str) -> str:
     record_cyrillic, record_latin = _keys(record)
     stored_cyrillic, stored_latin = _keys(stored)
@@ -133,6 +136,7 @@ def _close(left: str, right: str) -> bool:
     return JaroWinkler.similarity(left, right) >= 0.9
 
 
+@lru_cache(maxsize=262144)
 def birth_date_level(record: dt.date, stored: dt.date) -> str:
     if record == stored:
         return "exact"
@@ -146,6 +150,11 @@ def birth_date_level(record: dt.date, stored: dt.date) -> str:
 def _one_digit_apart(left: dt.date, right: dt.date) -> bool:
     a, b = left.strftime("%Y%m%d"), right.strftime("%Y%m%d")
     return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+@lru_cache(maxsize=65536)
+def _rounded_weight(m: float, u: float) -> float:
+    return round(math.log2(m / u), 3)
 
 
 def _place_key(place: str) -> str:
@@ -202,7 +211,7 @@ def _score(record: Profile, stored: Profile, frequencies: NameFrequencies) -> Sc
     if record.birth_place and stored.birth_place:
         same = _place_key(record.birth_place) == _place_key(stored.birth_place)
         levels["birth_place"] = PLACE_LEVELS["exact" if same else "different"]
-    weights = {name: round(level.weight, 3) for name, level in levels.items()}
+    weights = {name: _rounded_weight(level.m, level.u) for name, level in levels.items()}
     return Score(
         total=round(sum(weights.values()), 3),
         fields={name: level.name for name, level in levels.items()},

@@ -19,14 +19,15 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from oberih.db.queries import pairs_in
+from oberih.db.queries import among, pairs_in
 from oberih.exchange.matching import NameFrequencies, Profile, score
 from oberih.exchange.messages import Subject
 from oberih.identifiers import InvalidIdentifier, parse_identifier
@@ -75,11 +76,22 @@ def subject_identifiers(subject: Subject) -> tuple[list[tuple[str, str]], dict[s
     for kind, value in given:
         if not value:
             continue
-        try:
-            valid.append((kind, parse_identifier(kind, value).value))
-        except InvalidIdentifier as exc:
-            invalid[kind] = f"invalid: {exc}"
+        canonical, problem = _parsed(kind, value)
+        if canonical is not None:
+            valid.append((kind, canonical))
+        else:
+            invalid[kind] = f"invalid: {problem}"
     return valid, invalid
+
+
+@lru_cache(maxsize=65536)
+def _parsed(kind: str, value: str) -> tuple[str | None, str | None]:
+    """The canonical value of an identifier, or why it is not one. Kept: a chunk asks for
+    each record's identifiers three times (owners, blocks, resolution)."""
+    try:
+        return parse_identifier(kind, value).value, None
+    except InvalidIdentifier as exc:
+        return None, str(exc)
 
 
 class NameDictionary:
@@ -116,11 +128,15 @@ class NameDictionary:
         key = keys.cyrillic or keys.latin
         self.counts[part][key] = self.counts[part].get(key, 0) + 1
         self._frequencies = None
-        self._similar.clear()
         if key not in self.by_latin[part][keys.latin]:
             self.by_latin[part][keys.latin].add(key)
             self._choices.pop(part, None)
             self._choices.pop("keys:" + part, None)
+            # Similar keys depend on which keys exist, not on their counts: only a new key
+            # changes them, and only for its part.
+            self._similar = {
+                found: keys for found, keys in self._similar.items() if found[0] != part
+            }
 
     def similar_keys(self, part: str, name: str) -> frozenset[str]:
         """Keys of the names that may be this one: same key, same Latin key, or a close spelling
@@ -186,10 +202,19 @@ class Resolver:
             self._dictionary = NameDictionary.load(session)
         return self._dictionary
 
-    def registered(self, profile: Profile) -> None:
-        """A person was created: their names join the in-memory dictionary (and the chunk's
-        prefetched blocks, which do not hold them, are no longer used)."""
-        self._blocks = None
+    def registered(self, session: Session, person_id: uuid.UUID, profile: Profile) -> None:
+        """A person was created: their names join the in-memory dictionary, and the chunk's
+        prefetched blocks hold them as a query would now find them (a later record of the chunk
+        about them must find them, as one record at a time would)."""
+        if self._blocks is not None:
+            row = session.execute(
+                select(
+                    PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS
+                ).where(PersonStateRow.person_id == person_id)
+            ).first()
+            if row is not None:
+                key, year, *candidate = row
+                self._blocks.add(key, year, _profile_of(candidate))
         if self._dictionary is None:
             return
         for part, name in (
@@ -208,7 +233,9 @@ class Resolver:
         if wanted:
             rows = session.execute(
                 select(IdentifierRow.kind, IdentifierRow.value, IdentifierRow.person_id).where(
-                    pairs_in(IdentifierRow.kind, IdentifierRow.value, wanted),
+                    pairs_in(
+                        IdentifierRow.kind, IdentifierRow.value, wanted, dialect=_dialect(session)
+                    ),
                     IdentifierRow.active,
                 )
             )
@@ -216,7 +243,11 @@ class Resolver:
         found = sorted({owner for owner in owners.values() if owner is not None})
         self._owners = owners
         self._stored = dict(
-            self._profiles(session, [PersonStateRow.person_id.in_(found)], limit=None)
+            self._profiles(
+                session,
+                [among(PersonStateRow.person_id, found, dialect=_dialect(session))],
+                limit=None,
+            )
             if found
             else []
         )
@@ -241,10 +272,21 @@ class Resolver:
             return None
         # The blocks themselves (key, year), not every key with every year: a chunk's keys
         # and years crossed would read many times the persons needed.
-        rows = session.execute(
-            select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
-            .where(pairs_in(PersonStateRow.surname_key, PersonStateRow.birth_year, pairs))
-            .order_by(PersonStateRow.person_id)
+        rows = (
+            _core(session)
+            .execute(
+                select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
+                .where(
+                    pairs_in(
+                        PersonStateRow.surname_key,
+                        PersonStateRow.birth_year,
+                        pairs,
+                        dialect=_dialect(session),
+                    )
+                )
+                .order_by(PersonStateRow.person_id)
+            )
+            .all()
         )
         blocks = _Blocks({(key, year) for key, year in pairs})
         for key, year, *candidate in rows:
@@ -370,7 +412,7 @@ class Resolver:
         # is read here or from a chunk's prefetched blocks.
         query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(PersonStateRow.person_id)
         query = query.limit(self.max_candidates if limit == -1 else limit)
-        return [_profile_of(row) for row in session.execute(query)]
+        return [_profile_of(row) for row in _core(session).execute(query).all()]
 
 
 def _profile_of(row: Any) -> tuple[uuid.UUID, Profile]:
@@ -392,6 +434,12 @@ class _Blocks:
 
     blocks: set[tuple[str, int]]
     persons: dict[str, list[tuple[int, uuid.UUID, Profile]]] = field(default_factory=dict)
+
+    def add(self, key: str | None, year: int | None, person: tuple[uuid.UUID, Profile]) -> None:
+        """A person the blocks' query would find now (registered since): only the blocks read
+        are complete, so only into one of them."""
+        if key is not None and year is not None and (key, year) in self.blocks:
+            self.persons.setdefault(key, []).append((year, *person))
 
     def covers(self, keys: set[str], years: tuple[int, int]) -> bool:
         wanted = range(years[0], years[1] + 1)
@@ -420,3 +468,15 @@ def stored_profile(
     """The identifying fields of a stored person, as the matcher compares them."""
     found = (resolver or Resolver())._profiles(session, [PersonStateRow.person_id == person_id])
     return found[0][1] if found else None
+
+
+def _core(session: Session) -> Connection:
+    """The session's connection, for plain row queries: the ORM's statement and row handling
+    cost more CPU than the queries. What the session holds unwritten (a registered person) is
+    flushed first, as ``session.execute`` would."""
+    session.flush()
+    return session.connection()
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name

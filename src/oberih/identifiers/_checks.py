@@ -9,6 +9,8 @@ ASCII_DIGITS = frozenset("0123456789")
 
 def first_non_digit(text: str) -> int | None:
     """1-based position of the first character that is not an ASCII digit, or None."""
+    if text.isascii() and text.isdigit():  # the usual case, without a loop in Python
+        return None
     for index, char in enumerate(text):
         if char not in ASCII_DIGITS:
             return index + 1

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_engine
+from oberih.db.queries import among
 from oberih.persons.batch import append_many
 from oberih.persons.facts import NewFact
 from oberih.persons.models import PersonStateRow
@@ -488,7 +489,7 @@ def refresh_persons(
 def _latest_hashes_of(connection: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     newest = (
         select(func.max(DeterminationRow.id))
-        .where(DeterminationRow.person_id.in_(ids))
+        .where(among(DeterminationRow.person_id, ids, dialect=connection.dialect.name))
         .group_by(DeterminationRow.person_id)
     )
     rows = connection.execute(

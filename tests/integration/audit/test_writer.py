@@ -265,3 +265,30 @@ def test_the_asyncio_path_fails_the_requests_of_a_batch_it_cannot_write(
         "tcc_officer:officer-3",
         "tcc_officer:officer-4",
     ]
+
+
+def test_a_large_queue_by_copy_writes_the_rows_an_insert_writes(postgres_database_url: str) -> None:
+    engine = make_engine(postgres_database_url)
+    few = [
+        audit_event(1),
+        audit_event(2, person_id=None, office_code=None, purpose=None),
+        audit_event(3, classified_until=dt.date(2027, 1, 2)),
+    ]
+    many = few * 20  # past the size from which queue_events copies
+    try:
+        sessions = make_session_factory(engine)
+        with sessions() as session, session.begin():
+            queue_events(session, few, now=moment(5))
+        with sessions() as session, session.begin():
+            queue_events(session, many, now=moment(5))
+        with engine.connect() as connection:
+            rows = list(connection.execute(select(AuditInboxRow.__table__).order_by("id")))
+    finally:
+        engine.dispose()
+    by_insert, by_copy = rows[:3], rows[3:]
+    assert [event_from_columns(row) for row in by_copy] == many
+    assert [event_from_columns(row) for row in by_copy[:3]] == [
+        event_from_columns(row) for row in by_insert
+    ]
+    assert {row.recorded_at for row in rows} == {moment(5)}
+    assert len({row.txid for row in by_copy}) == 1 and by_copy[0].txid > by_insert[0].txid
