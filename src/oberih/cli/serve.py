@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -22,6 +23,7 @@ from oberih.config import InsecureConfiguration, load_settings
 err_console = Console(stderr=True)
 
 SEQUENCER_STOP_SECONDS = 20
+SEQUENCER_RESTART_SECONDS = 1.0
 # uvicorn's access log is off: its lines carry the paths, and the paths carry person ids. Who
 # accessed whose record is the audit log's to keep (with purpose and outcome); the service's own
 # log lines carry request ids.
@@ -55,7 +57,8 @@ def serve_command(
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
         return
     os.environ["OBERIH_AUDIT_SEQUENCER"] = "false"  # read by the workers' settings
-    sequencer = subprocess.Popen([sys.executable, "-m", "oberih", "audit", "sequencer"])
+    sequencer = SequencerSupervisor()
+    sequencer.start()
     try:
         uvicorn.run(
             "oberih.api.app:create_app",
@@ -67,9 +70,52 @@ def serve_command(
             access_log=False,
         )
     finally:
-        sequencer.terminate()
+        sequencer.stop()
+
+
+class SequencerSupervisor:
+    """Keeps one ``oberih audit sequencer`` process running beside the workers: one that exits
+    (a crash, an operator's kill) is started again after ``SEQUENCER_RESTART_SECONDS``, so the
+    audit inbox does not silently stop becoming leaves and checkpoints while reads go on."""
+
+    def __init__(self) -> None:
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._thread = threading.Thread(target=self._run, name="sequencer", daemon=True)
+
+    def start(self) -> None:
+        self._spawn()
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if not self._stopping.is_set():
+                command = [sys.executable, "-m", "oberih", "audit", "sequencer"]
+                self._process = subprocess.Popen(command)  # noqa: S603
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            process = self._process
+            if process is None or process.poll() is None:
+                self._stopping.wait(1.0)
+                continue
+            err_console.print(
+                f"[red]audit sequencer exited ({process.returncode}); restarting it[/]"
+            )
+            self._stopping.wait(SEQUENCER_RESTART_SECONDS)
+            self._spawn()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            process = self._process
+        self._thread.join(timeout=5)
+        if process is None:
+            return
+        process.terminate()
         try:
-            sequencer.wait(timeout=SEQUENCER_STOP_SECONDS)
+            process.wait(timeout=SEQUENCER_STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            sequencer.kill()
-            sequencer.wait()
+            process.kill()
+            process.wait()

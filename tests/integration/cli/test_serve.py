@@ -93,6 +93,19 @@ def test_serve_with_two_workers_sequences_reads_in_its_own_process(tmp_path: Pat
         while _events(engine) < 4 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _events(engine) == 4
+        # A sequencer that dies is started again, and goes on sequencing.
+        sequencers[0].kill()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _sequencers(server, besides=sequencers[0]):
+            time.sleep(0.2)
+        assert len(_sequencers(server, besides=sequencers[0])) == 1
+        read = httpx.get(f"{base}/api/v1/persons/{person_id}", headers=headers, timeout=10)
+        assert read.status_code == 200
+        deadline = time.monotonic() + 20
+        while _events(engine) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _events(engine) == 5
+        children = psutil.Process(server.pid).children(recursive=True)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -102,6 +115,21 @@ def test_serve_with_two_workers_sequences_reads_in_its_own_process(tmp_path: Pat
         time.sleep(0.2)
     assert [child.cmdline() for child in children if _alive(child)] == []
     engine.dispose()
+
+
+def _sequencers(server: subprocess.Popen[bytes], *, besides: psutil.Process) -> list[int]:
+    found = []
+    for child in psutil.Process(server.pid).children(recursive=True):
+        try:
+            if (
+                child.pid != besides.pid
+                and _alive(child)
+                and "sequencer" in " ".join(child.cmdline())
+            ):
+                found.append(child.pid)
+        except psutil.Error:  # it ended meanwhile
+            continue
+    return found
 
 
 def _alive(process: psutil.Process) -> bool:
