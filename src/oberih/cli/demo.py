@@ -62,7 +62,7 @@ def demo_command(
         upgrade(engine)
         if _is_empty(engine):
             _populate(engine, persons)
-        users = _demo_users(engine)
+        users = demo_users(engine)
         with make_session_factory(engine)() as session, session.begin():
             sign_checkpoint_now(
                 session, signer=load_audit_signer(settings), now=dt.datetime.now(dt.UTC)
@@ -116,6 +116,18 @@ def _someone(engine: Engine, office: str) -> uuid.UUID | None:
     return found
 
 
+def _surname_in(engine: Engine, office: str) -> str:
+    """A surname borne by someone registered at ``office``: the tour's search finds them."""
+    with engine.connect() as connection:
+        surname: str | None = connection.execute(
+            select(PersonStateRow.surname)
+            .where(PersonStateRow.office_code == office, PersonStateRow.surname.is_not(None))
+            .order_by(PersonStateRow.person_id)
+            .limit(1)
+        ).scalar()
+    return surname or "Мельник"
+
+
 def _reserving_employer(engine: Engine) -> str:
     with engine.connect() as connection:
         payload = connection.execute(
@@ -124,7 +136,7 @@ def _reserving_employer(engine: Engine) -> str:
     return str(payload["employer_code"]) if payload else "00000017"
 
 
-def _demo_users(engine: Engine) -> list[DemoUser]:
+def demo_users(engine: Engine) -> list[DemoUser]:
     kyiv = _busiest_office(engine, "UA80")
     lviv = _busiest_office(engine, "UA46")
     kyiv_person = _someone(engine, kyiv)
@@ -150,7 +162,7 @@ def _demo_users(engine: Engine) -> list[DemoUser]:
             Principal(
                 subject="demo-commission-lviv", role=Role.medical_commission, office_code=lviv
             ),
-            "/api/v1/persons?q=" + quote("Мельник"),
+            "/api/v1/persons?q=" + quote(_surname_in(engine, lviv)),
             purpose=True,
         ),
         DemoUser(
