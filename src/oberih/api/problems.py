@@ -294,16 +294,22 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    # The database refused or dropped the connection, or no pooled connection came free in
-    # time: the request may succeed in a moment, and the operator needs to know it is not a bug.
+def _log_failure(request: Request, exc: Exception, what: str) -> None:
+    # The log names the request and the exception type only: messages may carry personal data.
     logger.error(
-        "database unavailable (%s) in %s %s",
+        "%s (%s) in %s %s",
+        what,
         type(exc).__name__,
         request.method,
         request.url.path,
         extra={"request_id": getattr(request.state, "request_id", None)},
     )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused or dropped the connection, or no pooled connection came free in
+    # time: the request may succeed in a moment, and the operator needs to know it is not a bug.
+    _log_failure(request, exc, "database unavailable")
     return problem_response(
         request,
         status=503,
@@ -315,14 +321,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The log names the request and the exception type only: messages may carry personal data.
-    logger.error(
-        "unhandled %s in %s %s",
-        type(exc).__name__,
-        request.method,
-        request.url.path,
-        extra={"request_id": getattr(request.state, "request_id", None)},
-    )
+    _log_failure(request, exc, "unhandled error")
     return problem_response(
         request,
         status=500,

@@ -23,9 +23,10 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import Select, bindparam, literal_column, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import BindParameter
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import read_logged_parameters, with_read_logged
@@ -67,18 +68,23 @@ async def current_state(
 _SHOWN_FIELDS_SQL = "to_jsonb(found.shown_fields)"
 
 
+def state_in_scope(
+    scope: Scope, person_id: uuid.UUID | BindParameter[uuid.UUID]
+) -> Select[tuple[Any]]:
+    """The projected state of the person if they are in ``scope`` (no row otherwise): the read
+    of both paths, this one's compiled and the worker thread's executed on its session."""
+    return select(PersonStateRow.state).where(
+        PersonStateRow.person_id == person_id, scope_condition(scope)
+    )
+
+
 @lru_cache(maxsize=COMPILED_SCOPES)
 def _compiled(scope: Scope, dialect: Dialect, *, logged: bool) -> tuple[str, dict[str, Any]]:
     """The SQL text and the scope's own parameters of the read in ``scope``."""
-    columns = [
-        PersonStateRow.state,
-        *([literal_column("person_state.shown_fields")] if logged else []),
-    ]
-    statement = select(*columns).where(
-        PersonStateRow.person_id
-        == bindparam("person_id", uuid.UUID(int=0), type_=PersonStateRow.person_id.type),
-        scope_condition(scope),
-    )
+    person_id = bindparam("person_id", uuid.UUID(int=0), type_=PersonStateRow.person_id.type)
+    statement = state_in_scope(scope, person_id)
+    if logged:
+        statement = statement.add_columns(literal_column("person_state.shown_fields"))
     # IN lists are rendered into the text (``render_postcompile``): their length is the scope's.
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     parameters = {name: value for name, value in compiled.params.items() if name != "person_id"}

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from oberih.auth.dependencies import Access, access
 from oberih.auth.jurisdiction import apply_scope, scope_condition
 from oberih.auth.permissions import Permission
 from oberih.documents.services import revoke_stale_documents
-from oberih.persons.current import current_state
+from oberih.persons.current import current_state, state_in_scope
 from oberih.persons.facts import FactKind, NewFact
 from oberih.persons.models import PersonStateRow
 from oberih.persons.schemas import (
@@ -176,7 +176,7 @@ async def read_person(
     def read(session: Session) -> PersonRead:
         at = known_at.replace(tzinfo=dt.UTC) if known_at and known_at.tzinfo is None else known_at
         if valid_at is None and at is None:
-            state = session.connection().scalar(_state_in_scope(granted, person_id))
+            state = session.connection().scalar(state_in_scope(granted.scope, person_id))
             if state is None:
                 granted.ensure_in_scope(session, person_id)  # outside the area: audited denial
                 raise PersonNotFound(str(person_id))
@@ -212,14 +212,6 @@ async def _read_logged(
         raise ApiProblem(
             503, "audit-unavailable", "The audit log is not available; nothing was disclosed"
         ) from None
-
-
-def _state_in_scope(granted: Access, person_id: uuid.UUID) -> Select[tuple[Any]]:
-    """The projected state of the person if they are in the caller's area (no row otherwise).
-    Read as Core: the ORM's execution path costs more CPU than this one-column read needs."""
-    return select(PersonStateRow.state).where(
-        PersonStateRow.person_id == person_id, scope_condition(granted.scope)
-    )
 
 
 def _cursor(offset: int) -> str:
