@@ -42,8 +42,8 @@ from oberih.db.copy import copy_rows
 from oberih.db.queries import among, pairs_in, upsert
 from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_facts
 from oberih.persons.facts import Fact, FactKind, InvalidFact, NewFact
-from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
-from oberih.persons.projection import name_dictionary_entries, projection_row
+from oberih.persons.models import FactRow, IdentifierRow, Person, PersonStateRow
+from oberih.persons.projection import add_name_counts, name_dictionary_entries, projection_row
 from oberih.persons.services import (
     AppendResult,
     fact_columns,
@@ -339,14 +339,4 @@ def _count_names(
         old = set(name_dictionary_entries(plan.old_names)) if plan.old_names else set()
         delta.update(new - old)
         delta.subtract(old - new)
-    changes = {entry: count for entry, count in delta.items() if count}
-    if not changes:
-        return
-    # Added to the stored counts in the statement: concurrent workers' counts add up. A name
-    # that leaves a projection always entered the dictionary when it arrived, so a count never
-    # goes below zero.
-    entries = [
-        {"part": part, "key": key, "latin_key": latin, "frequency": count}
-        for (part, key, latin), count in sorted(changes.items())
-    ]
-    connection.execute(upsert(connection, NameKeyRow, ["part", "key"], add="frequency"), entries)
+    add_name_counts(connection, delta)

@@ -7,10 +7,15 @@ projection equals the fold of the journal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
+from oberih.db.queries import upsert
 from oberih.names import name_keys
+from oberih.persons.models import NameKeyRow
 from oberih.persons.state import PersonState
 
 NAME_PARTS = (("surname", "surname"), ("given", "given_name"), ("patronymic", "patronymic"))
@@ -60,3 +65,23 @@ def _dictionary_entry(part: str, name: str) -> tuple[str, str, str]:
 def name_dictionary_entries(row: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(part, Cyrillic key, Latin key) of each name in a projection row."""
     return [_dictionary_entry(part, row[column]) for part, column in NAME_PARTS if row[column]]
+
+
+def add_name_counts(connection: Connection, changes: Mapping[tuple[str, str, str], int]) -> None:
+    """Add ``changes`` ((part, key, latin key) -> +n or -n) to the name dictionary's counts.
+
+    Added in the statement (``upsert``'s ``add``), never read and written back: two
+    transactions registering the same surname at once both count (a read-modify-write would
+    keep one of them). Rows in one sorted order, as every writer takes them, so that two
+    writers' statements lock rows in the same order. A name that leaves a projection always
+    entered the dictionary when it arrived, so a count never goes below zero.
+    """
+    entries = [
+        {"part": part, "key": key, "latin_key": latin, "frequency": count}
+        for (part, key, latin), count in sorted(changes.items())
+        if count
+    ]
+    if entries:
+        connection.execute(
+            upsert(connection, NameKeyRow, ["part", "key"], add="frequency"), entries
+        )

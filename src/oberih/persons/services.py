@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from oberih.persons.facts import Fact, FactKind, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
-from oberih.persons.projection import name_dictionary_entries, projection_row
+from oberih.persons.projection import add_name_counts, name_dictionary_entries, projection_row
 from oberih.persons.state import PersonState, fold
 
 
@@ -282,23 +282,14 @@ def _store_projection(session: Session, current: PersonStateRow | None, state: P
     else:
         for column, value in row.items():
             setattr(current, column, value)
-    _count_names(session, new_entries - old_entries, +1)
-    _count_names(session, old_entries - new_entries, -1)
+    changes = dict.fromkeys(new_entries - old_entries, 1) | dict.fromkeys(
+        old_entries - new_entries, -1
+    )
+    add_name_counts(session.connection(), changes)
 
 
 def _row_names(row: PersonStateRow) -> dict[str, Any]:
     return {"surname": row.surname, "given_name": row.given_name, "patronymic": row.patronymic}
-
-
-def _count_names(session: Session, entries: set[tuple[str, str, str]], delta: int) -> None:
-    for part, key, latin_key in sorted(entries):
-        entry = session.get(NameKeyRow, (part, key))
-        if entry is None:
-            if delta > 0:
-                session.add(NameKeyRow(part=part, key=key, latin_key=latin_key, frequency=delta))
-        else:
-            entry.frequency = max(0, entry.frequency + delta)
-    session.flush()
 
 
 def iter_person_ids(session: Session, *, batch_size: int = 1000) -> Iterator[list[uuid.UUID]]:
