@@ -38,6 +38,7 @@ from oberih.audit.services import queue_events
 from oberih.audit.writer import AuditUnavailable, AuditWriter
 from oberih.config import Settings
 from oberih.db.engine import make_async_engine
+from oberih.persons.current import CurrentReads
 
 T = TypeVar("T")
 
@@ -63,6 +64,7 @@ class AppContext:
     # reads answered on the event loop without a worker thread. ``None`` elsewhere: those reads
     # then take the thread path.
     async_engine: AsyncEngine | None = None
+    current_reads: CurrentReads | None = None
     _loop: asyncio.AbstractEventLoop | None = None
 
     def attach_loop(self) -> None:
@@ -70,18 +72,23 @@ class AppContext:
         self.async_engine = make_async_engine(self.engine)
         self._loop = asyncio.get_running_loop()
         self.audit_writer.attach(self.async_engine)
+        if self.async_engine is not None:
+            self.current_reads = CurrentReads(self.async_engine)
 
     async def detach_loop(self) -> None:
         await self.audit_writer.detach()
+        if self.current_reads is not None:
+            await self.current_reads.close()
         if self.async_engine is not None:
             await self.async_engine.dispose()
-        self.async_engine = self._loop = None
+        self.async_engine = self.current_reads = self._loop = None
 
-    def loop_engine(self) -> AsyncEngine | None:
-        """The asyncio engine when called on the loop that owns its connections, else ``None``."""
-        if self.async_engine is None or asyncio.get_running_loop() is not self._loop:
+    def loop_reads(self) -> CurrentReads | None:
+        """The current-state reads of the event loop when called on the loop that owns their
+        connections, else ``None``."""
+        if self.current_reads is None or asyncio.get_running_loop() is not self._loop:
             return None
-        return self.async_engine
+        return self.current_reads
 
     def record_read(self, session: Session, event: AuditEvent) -> None:
         """Queue the audit event of a read of a person's record (``record_read``)."""

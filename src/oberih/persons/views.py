@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from oberih.api.dependencies import (
@@ -36,7 +35,7 @@ from oberih.auth.dependencies import Access, access
 from oberih.auth.jurisdiction import apply_scope, scope_condition
 from oberih.auth.permissions import Permission
 from oberih.documents.services import revoke_stale_documents
-from oberih.persons.current import current_state, state_in_scope
+from oberih.persons.current import CurrentReads, state_in_scope
 from oberih.persons.facts import FactKind, NewFact
 from oberih.persons.models import PersonStateRow
 from oberih.persons.schemas import (
@@ -162,13 +161,13 @@ async def read_person(
     ] = None,
 ) -> Response:
     # The register's most frequent request. Its fast path (the current state, on PostgreSQL) is
-    # answered on the event loop: one autocommit statement reads the projection row, checks the
-    # caller's area and records the read's audit event (``persons.current``); no worker thread
-    # and no BEGIN/COMMIT round trips. Everything else, and a person not found in the area,
+    # answered on the event loop: one statement reads the projection row, checks the caller's
+    # area and records the read's audit event (``persons.current``), sent together with the
+    # reads that arrived meanwhile, one commit for all; no worker thread. Everything else, and a person not found in the area,
     # takes a transaction in a worker thread (its read event by the group commit).
     if valid_at is None and known_at is None:
-        engine = context.loop_engine()
-        state = await _read_logged(context, engine, granted, person_id) if engine else None
+        reads = context.loop_reads()
+        state = await _read_logged(context, reads, granted, person_id) if reads else None
         if state is not None:
             person = PersonRead.model_validate(state)
             return rendered(person, headers={"ETag": etag(person.version)})
@@ -195,15 +194,13 @@ async def read_person(
 
 
 async def _read_logged(
-    context: AppContext, engine: AsyncEngine, granted: Access, person_id: uuid.UUID
+    context: AppContext, reads: CurrentReads, granted: Access, person_id: uuid.UUID
 ) -> dict[str, Any] | None:
     """The current state through ``persons.current``, its read recorded in the same statement
     (unless the benchmark's baseline reads unaudited)."""
     event = granted.event(person_id=person_id) if context.audit_reads else None
     try:
-        return await current_state(
-            engine, granted.scope, person_id, logged=event, now=context.clock()
-        )
+        return await reads.read(granted.scope, person_id, logged=event, now=context.clock())
     except psycopg.OperationalError:
         raise  # the database is not available (503, ``api.problems``)
     except psycopg.Error as exc:

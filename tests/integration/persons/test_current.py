@@ -25,7 +25,7 @@ from oberih.db import migrations
 from oberih.db.engine import make_async_engine, make_engine
 from oberih.persons.bench_search import generated_population
 from oberih.persons.bulk import load_people
-from oberih.persons.current import current_state
+from oberih.persons.current import CurrentReads, current_state
 from oberih.persons.models import PersonStateRow
 from oberih.persons.schemas import SHOWN_FIELDS, PersonRead
 
@@ -161,3 +161,76 @@ def test_the_generated_column_names_the_fields_the_model_shows() -> None:
     spec.loader.exec_module(migration)
     # A field added to PersonRead needs a migration redefining person_state.shown_fields.
     assert migration.SHOWN_FIELDS == SHOWN_FIELDS
+
+
+def _some_persons(engine: Engine, count: int) -> list[uuid.UUID]:
+    with engine.connect() as connection:
+        return list(
+            connection.scalars(
+                select(PersonStateRow.person_id).order_by(PersonStateRow.person_id).limit(count)
+            )
+        )
+
+
+def test_reads_arriving_together_are_answered_and_committed_together(engine: Engine) -> None:
+    persons = _some_persons(engine, 20)
+
+    async def read_at_once(async_engine: AsyncEngine) -> list[object]:
+        reads = CurrentReads(async_engine)
+        answers = await asyncio.gather(
+            *(
+                reads.read(Scope.nationwide(), person_id, logged=_read_event(person_id), now=NOW)
+                for person_id in persons
+            )
+        )
+        # One more, alone: it is sent at once, as ``current_state`` sends it.
+        alone = await reads.read(
+            Scope.nationwide(), persons[0], logged=_read_event(persons[0]), now=NOW
+        )
+        await reads.close()
+        return [*answers, alone]
+
+    answers = _on_the_loop(engine, read_at_once)
+    with engine.connect() as connection:
+        rows = connection.execute(select(PersonStateRow.person_id, PersonStateRow.state))
+        stored = {person_id: state for person_id, state in rows}
+    assert answers == [stored[person_id] for person_id in [*persons, persons[0]]]
+    events = _inbox(engine)
+    assert sorted(row.person_id for row in events) == sorted([*persons, persons[0]])
+    # The twenty in one transaction (one commit), the last one in its own.
+    assert len({row.txid for row in events}) == 2
+
+
+def test_a_read_whose_event_fails_fails_the_reads_sent_with_it(engine: Engine) -> None:
+    persons = _some_persons(engine, 10)
+    refused = persons[3]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "ALTER TABLE audit_inbox ADD CONSTRAINT refuse_one "
+                f"CHECK (person_id IS DISTINCT FROM '{refused}') NOT VALID"
+            )
+        )
+
+    async def read_at_once(async_engine: AsyncEngine) -> tuple[list[object], list[object]]:
+        reads = CurrentReads(async_engine)
+
+        def read_all(ids: list[uuid.UUID]) -> Awaitable[list[object]]:
+            return asyncio.gather(
+                *(reads.read(Scope.nationwide(), i, logged=_read_event(i), now=NOW) for i in ids),
+                return_exceptions=True,
+            )
+
+        together = await read_all(persons)
+        # The connection went back to the pool usable: the others, without it, are answered.
+        others = await read_all([i for i in persons if i != refused])
+        await reads.close()
+        return together, others
+
+    together, others = _on_the_loop(engine, read_at_once)
+    assert all(isinstance(answer, psycopg.errors.CheckViolation) for answer in together)
+    assert all(isinstance(answer, dict) for answer in others)
+    # Nothing of the failed transaction was recorded: only the second round's reads.
+    assert sorted(row.person_id for row in _inbox(engine)) == sorted(
+        i for i in persons if i != refused
+    )
