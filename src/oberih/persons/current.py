@@ -26,6 +26,7 @@ import uuid
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import psycopg
 from sqlalchemy import Select, bindparam, literal_column, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -95,6 +96,7 @@ class CurrentReads:
             await self._sender
 
     async def _send(self) -> None:
+        batch: list[tuple[_Statement, asyncio.Future[dict[str, Any] | None]]] = []
         try:
             while self._waiting:
                 batch = self._waiting[: self._max_batch]
@@ -104,15 +106,27 @@ class CurrentReads:
                         raw = await connection.get_raw_connection()
                         states = await _execute(raw.driver_connection, [s for s, _ in batch])
                 except Exception as exc:  # every read of the batch fails with it
-                    for _statement_sent, answer in batch:
-                        if not answer.done():
-                            answer.set_exception(exc)
+                    _fail(batch, exc)
                     continue
                 for (_statement_sent, answer), state in zip(batch, states, strict=True):
                     if not answer.done():  # a request cancelled meanwhile
                         answer.set_result(state)
+        except BaseException:
+            # Cancelled (the server stopping): no read may wait for an answer that never comes;
+            # they are answered 503, to be retried (``api.problems``).
+            _fail([*batch, *self._waiting], psycopg.OperationalError("the server is stopping"))
+            self._waiting.clear()
+            raise
         finally:
             self._sender = None
+
+
+def _fail(
+    reads: list[tuple[_Statement, asyncio.Future[dict[str, Any] | None]]], error: BaseException
+) -> None:
+    for _statement, answer in reads:
+        if not answer.done():
+            answer.set_exception(error)
 
 
 class _Statement(NamedTuple):

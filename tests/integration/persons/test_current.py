@@ -234,3 +234,35 @@ def test_a_read_whose_event_fails_fails_the_reads_sent_with_it(engine: Engine) -
     assert sorted(row.person_id for row in _inbox(engine)) == sorted(
         i for i in persons if i != refused
     )
+
+
+def test_reads_in_flight_when_the_server_stops_are_answered_not_left_waiting(
+    engine: Engine,
+) -> None:
+    persons = _some_persons(engine, 4)
+
+    async def stop_while_reading(async_engine: AsyncEngine) -> list[object]:
+        reads = CurrentReads(async_engine)
+        # Another transaction keeps the inbox from taking rows: the batch stays in flight.
+        with engine.connect() as blocker:
+            blocker.execute(text("LOCK TABLE audit_inbox IN SHARE ROW EXCLUSIVE MODE"))
+            answers = [
+                asyncio.ensure_future(
+                    reads.read(Scope.nationwide(), i, logged=_read_event(i), now=NOW)
+                )
+                for i in persons
+            ]
+            await asyncio.sleep(0.5)
+            assert not any(answer.done() for answer in answers)
+            sender = reads._sender
+            assert sender is not None
+            sender.cancel()
+            results = await asyncio.gather(*answers, return_exceptions=True)
+            blocker.rollback()
+        with pytest.raises(asyncio.CancelledError):
+            await sender
+        return results
+
+    results = _on_the_loop(engine, stop_while_reading)
+    assert all(isinstance(result, psycopg.OperationalError) for result in results)
+    assert _inbox(engine) == []
