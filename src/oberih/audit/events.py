@@ -73,16 +73,48 @@ class AuditEvent:
         object.__setattr__(self, "fields", tuple(self.fields))
         if self.outcome not in OUTCOMES:
             raise InvalidAuditEvent(f"outcome {self.outcome!r} is not one of {sorted(OUTCOMES)}")
-        for name, limit in MAX_LENGTHS.items():
-            _require_text(name, getattr(self, name), limit)
+        plain = self._plainly_valid_text()
+        if not plain:
+            # Field by field, for the message that names the one at fault.
+            for name, limit in MAX_LENGTHS.items():
+                _require_text(name, getattr(self, name), limit)
         if not (self.action and self.actor and self.role):
             raise InvalidAuditEvent("action, actor and role must not be empty")
         if len(self.fields) > MAX_FIELDS:
             raise InvalidAuditEvent(f"an event names at most {MAX_FIELDS} fields")
-        for field_name in self.fields:
-            _require_text("fields", field_name, MAX_FIELD_NAME)
+        if not plain:
+            for field_name in self.fields:
+                _require_text("fields", field_name, MAX_FIELD_NAME)
         if self.person_id is not None and not isinstance(self.person_id, uuid.UUID):
             raise InvalidAuditEvent("person_id must be a UUID")
+
+    def _plainly_valid_text(self) -> bool:
+        """Whether every text column and field name is text within its length, without a
+        control character, in one pass (every request and every leaf builds an event; checking
+        each string apart was a quarter of the audit sequencer's CPU). ``False`` sends the
+        event through ``_require_text`` column by column, which names the one at fault."""
+        office, purpose, request = self.office_code, self.purpose, self.request_id
+        try:
+            if (
+                len(self.action) > _MAX_ACTION
+                or len(self.actor) > _MAX_ACTOR
+                or len(self.role) > _MAX_ROLE
+                or (office is not None and len(office) > _MAX_OFFICE)
+                or (purpose is not None and len(purpose) > _MAX_PURPOSE)
+                or (request is not None and len(request) > _MAX_REQUEST)
+                or max(map(len, self.fields), default=0) > MAX_FIELD_NAME
+            ):
+                return False
+            texts = "".join((self.action, self.actor, self.role, office or "", purpose or ""))
+            return not _CONTROL_CHARACTER.search(texts + (request or "") + "".join(self.fields))
+        except TypeError:  # something other than text (or no text): the slow path decides
+            return False
+
+
+_MAX_ACTION, _MAX_ACTOR, _MAX_ROLE = (MAX_LENGTHS[n] for n in ("action", "actor", "role"))
+_MAX_OFFICE, _MAX_PURPOSE, _MAX_REQUEST = (
+    MAX_LENGTHS[n] for n in ("office_code", "purpose", "request_id")
+)
 
 
 def _require_text(name: str, value: object, limit: int) -> None:

@@ -10,8 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oberih.audit.events import (
+    MAX_FIELD_NAME,
+    MAX_LENGTHS,
     AuditEvent,
     InvalidAuditEvent,
+    _require_text,
     canonical_event_bytes,
     event_leaf_hash,
 )
@@ -137,3 +140,50 @@ def test_canonical_bytes_round_trip_through_any_json_parser(
     # Re-serialising the parsed document canonically gives the same bytes (JCS is idempotent).
     again = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert again.encode() == data
+
+
+_TEXT_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=320),  # control characters and lengths over every limit included
+    st.integers(),
+    st.binary(max_size=4),
+)
+
+
+def _checked_field_by_field(values: dict[str, object]) -> str | None:
+    """The text rules applied one column at a time (``events._require_text``): the message of
+    the first broken one, None if all hold."""
+    try:
+        for name, limit in MAX_LENGTHS.items():
+            _require_text(name, values[name], limit)
+        for field_name in values["fields"]:  # type: ignore[attr-defined]
+            _require_text("fields", field_name, MAX_FIELD_NAME)
+    except InvalidAuditEvent as problem:
+        return str(problem)
+    return None
+
+
+@given(
+    texts=st.fixed_dictionaries({name: _TEXT_VALUES for name in MAX_LENGTHS}),
+    fields=st.lists(st.one_of(st.text(max_size=70), st.integers()), max_size=4),
+)
+def test_the_one_pass_text_check_accepts_what_the_field_checks_accept(
+    texts: dict[str, object], fields: list[object]
+) -> None:
+    values: dict[str, object] = {
+        "outcome": "allowed",
+        "person_id": PERSON,
+        **texts,
+        "fields": tuple(fields),
+    }
+    # Non-empty where emptiness is refused, so that only the text rules decide.
+    for name in ("action", "actor", "role"):
+        if not values[name]:
+            values[name] = "x"
+    expected = _checked_field_by_field(values)
+    if expected is None:
+        AuditEvent(**values)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(InvalidAuditEvent) as refused:
+            AuditEvent(**values)  # type: ignore[arg-type]
+        assert str(refused.value) == expected
