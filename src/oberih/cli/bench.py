@@ -83,11 +83,14 @@ def api_command(
     seed: Seed = 1,
     seconds: Annotated[float, typer.Option(min=1, help="Measured seconds per round.")] = 10.0,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds per server (medians).")] = 3,
-    connections: Annotated[int, typer.Option(min=1, help="Concurrent connections.")] = 8,
+    connections: Annotated[
+        int | None,
+        typer.Option(min=1, help="Concurrent keep-alive connections (clients); 32 when not given."),
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 2,
 ) -> None:
     """Authenticated person reads over HTTP (uvicorn, loopback), audited vs not audited."""
-    from oberih.api.bench import run_api_benchmark
+    from oberih.api.bench import DEFAULT_CONNECTIONS, run_api_benchmark
 
     _print(
         run_api_benchmark(
@@ -96,7 +99,7 @@ def api_command(
             seed=seed,
             seconds=seconds,
             rounds=rounds,
-            connections=connections,
+            connections=connections or DEFAULT_CONNECTIONS,
             workers=workers,
         )
     )
