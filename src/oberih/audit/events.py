@@ -105,8 +105,11 @@ class AuditEvent:
                 or max(map(len, self.fields), default=0) > MAX_FIELD_NAME
             ):
                 return False
-            texts = "".join((self.action, self.actor, self.role, office or "", purpose or ""))
-            return not _CONTROL_CHARACTER.search(texts + (request or "") + "".join(self.fields))
+            # Absent columns as empty text; anything else that is not text (b"" included, which
+            # is as falsy as None) makes ``join`` raise.
+            texts = (self.action, self.actor, self.role, office, purpose, request)
+            joined = "".join(text for text in texts if text is not None)
+            return not _CONTROL_CHARACTER.search(joined + "".join(self.fields))
         except TypeError:  # something other than text (or no text): the slow path decides
             return False
 

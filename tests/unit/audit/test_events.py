@@ -6,7 +6,7 @@ import json
 import uuid
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from oberih.audit.events import (
@@ -163,6 +163,10 @@ def _checked_field_by_field(values: dict[str, object]) -> str | None:
     return None
 
 
+# Found by hypothesis once: empty bytes are as falsy as None, and must still be refused.
+@example(texts=dict.fromkeys(MAX_LENGTHS) | {"purpose": b""}, fields=[])
+@example(texts=dict.fromkeys(MAX_LENGTHS) | {"request_id": b""}, fields=[])
+@example(texts=dict.fromkeys(MAX_LENGTHS) | {"office_code": "\x00"}, fields=["a\n"])
 @given(
     texts=st.fixed_dictionaries({name: _TEXT_VALUES for name in MAX_LENGTHS}),
     fields=st.lists(st.one_of(st.text(max_size=70), st.integers()), max_size=4),
