@@ -29,7 +29,7 @@ a time would.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,7 @@ from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.persons.batch import append_many
 from oberih.persons.facts import FactKind, NewFact
 from oberih.persons.models import FactRow
+from oberih.persons.projection import add_name_counts
 from oberih.rules.services import refresh_persons
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     decisions: list[dict[str, object]] = []
     events: list[AuditEvent] = []
     links: dict[uuid.UUID, list[_Link]] = defaultdict(list)
+    names: Counter[tuple[str, str, str]] = Counter()
+    processor.deferred_name_counts = names
     try:
         for record, message in readable:
             adapted = adapt(record.source, message)
@@ -97,9 +100,14 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
                 events.extend([event] if event is not None else [])
     finally:
         resolver.forget()
+        processor.deferred_name_counts = None
     session.flush()  # what the one-record path added through the ORM (births, reviews)
     insert_many(session.connection(), LinkDecision, decisions)
-    events.extend(_apply_links(processor, session, links, now))
+    events.extend(_apply_links(processor, session, links, now, names))
+    # The name dictionary's rows are locked once, in one sorted order, as the chunk ends: two
+    # workers counting a common surname's newborns at different moments of their chunks took
+    # its row in different orders, and PostgreSQL broke the deadlock by failing a chunk.
+    add_name_counts(session.connection(), names)
     queue_events(session, events, now=now)
     ended = [record.outcome_row() for record in records if record.state != RecordState.pending]
     update_many(session.connection(), ExchangeRecord, ("batch_id", "position"), ended)
@@ -187,8 +195,10 @@ def _apply_links(
     session: Session,
     links: dict[uuid.UUID, list[_Link]],
     now: dt.datetime,
+    names: Counter[tuple[str, str, str]],
 ) -> list[AuditEvent]:
-    """Append the linked records' facts, person by person, in bulk; see the module."""
+    """Append the linked records' facts, person by person, in bulk; see the module. Their
+    name dictionary count changes are added to ``names``, for the caller to write."""
     if not links:
         return []
     superseded, in_chunk = _superseded(session, links)
@@ -210,7 +220,12 @@ def _apply_links(
                 else:  # an ending whose start never arrived is a closed interval on its own
                     facts.append(item.fact)
         appends[person_id] = facts
-    batch = append_many(session, {p: f for p, f in appends.items() if p not in one_by_one}, now=now)
+    batch = append_many(
+        session,
+        {p: f for p, f in appends.items() if p not in one_by_one},
+        now=now,
+        name_counts=names,
+    )
     events: list[AuditEvent] = []
     for person_id, result in batch.results.items():
         appended = {(fact.source, fact.source_record_id) for fact in result.appended}

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -239,6 +240,9 @@ class Processor:
     _failures: dict[tuple[uuid.UUID, int], int] = field(default_factory=dict, repr=False)
     # When this worker last registered a person (a birth): unmatched records may be about them.
     _registered_at: dt.datetime | None = field(default=None, repr=False)
+    # While a chunk is processed (``chunks.process_chunk``): the name dictionary's count
+    # changes of its births, written with the rest of the chunk's at its end.
+    deferred_name_counts: Counter[tuple[str, str, str]] | None = field(default=None, repr=False)
 
     def process_pending(
         self, *, batch_id: uuid.UUID | None = None, limit: int | None = None
@@ -450,6 +454,8 @@ class Processor:
         now: dt.datetime,
     ) -> AuditEvent | None:
         facts = [item.fact for item in adapted.facts]
+        names = self.deferred_name_counts
+        counted = Counter(names) if names is not None else None  # undone with the savepoint
         savepoint = session.begin_nested()
         try:
             person_id = self._create_in_bulk(session, facts, now)
@@ -461,6 +467,9 @@ class Processor:
                     refresh_person(session, person_id, now=now)
         except (InvalidFact, ConflictingResend, IdentifierTaken) as problem:
             savepoint.rollback()
+            if names is not None and counted is not None:
+                names.clear()
+                names.update(counted)
             finish(record, RecordState.quarantined, reason_of(problem))
             return None
         savepoint.commit()
@@ -487,7 +496,9 @@ class Processor:
         refuses the facts."""
         person_id = uuid.uuid4()
         session.execute(insert(Person).values(id=person_id, created_at=now))
-        batch = append_many(session, {person_id: facts}, now=now)
+        batch = append_many(
+            session, {person_id: facts}, now=now, name_counts=self.deferred_name_counts
+        )
         if person_id not in batch.states:
             return None
         if self.recompute:

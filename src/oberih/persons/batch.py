@@ -80,9 +80,16 @@ class _Planned:
 
 
 def append_many(
-    session: Session, appends: Mapping[uuid.UUID, Sequence[NewFact]], *, now: dt.datetime
+    session: Session,
+    appends: Mapping[uuid.UUID, Sequence[NewFact]],
+    *,
+    now: dt.datetime,
+    name_counts: Counter[tuple[str, str, str]] | None = None,
 ) -> BatchAppend:
-    """Append each person's facts (in order) and refresh their projections; see the module."""
+    """Append each person's facts (in order) and refresh their projections; see the module.
+
+    With ``name_counts``, the changes to the name dictionary's counts are added there for the
+    caller to write (``add_name_counts``) once for many calls, instead of written now."""
     outcome = BatchAppend()
     if not appends:
         return outcome
@@ -120,7 +127,7 @@ def append_many(
     for person_id, reason in _identifier_clashes(connection, planned).items():
         outcome.refused[person_id] = reason
     planned = [plan for plan in planned if plan.person_id not in outcome.refused]
-    _write(session, connection, planned)
+    _write(session, connection, planned, name_counts)
     for plan in planned:
         outcome.results[plan.person_id] = plan.result
         outcome.states[plan.person_id] = plan.state
@@ -264,7 +271,12 @@ def _identifier_clashes(connection: Connection, planned: list[_Planned]) -> dict
     return clashes
 
 
-def _write(session: Session, connection: Connection, planned: list[_Planned]) -> None:
+def _write(
+    session: Session,
+    connection: Connection,
+    planned: list[_Planned],
+    name_counts: Counter[tuple[str, str, str]] | None,
+) -> None:
     if not planned:
         return
     facts = [fact for plan in planned for fact in plan.result.appended]
@@ -285,7 +297,11 @@ def _write(session: Session, connection: Connection, planned: list[_Planned]) ->
         if identifiers:
             connection.execute(insert(IdentifierRow), identifiers)
         connection.execute(upsert(connection, PersonStateRow, ["person_id"]), list(rows.values()))
-    _count_names(connection, planned, rows)
+    delta = _name_count_changes(planned, rows)
+    if name_counts is None:
+        add_name_counts(connection, delta)
+    else:
+        name_counts.update(delta)
     # Rows written here bypass the ORM: objects it already holds for these persons are stale.
     for instance in list(session.identity_map.values()):
         if isinstance(instance, PersonStateRow) and instance.person_id in rows:
@@ -328,15 +344,15 @@ def _copy(
     connection.exec_driver_sql(f"DELETE FROM {_INCOMING}")
 
 
-def _count_names(
-    connection: Connection, planned: list[_Planned], rows: dict[uuid.UUID, dict[str, Any]]
-) -> None:
-    """The name dictionary's frequencies follow the projections' names (search and matching
-    blocking read it)."""
+def _name_count_changes(
+    planned: list[_Planned], rows: dict[uuid.UUID, dict[str, Any]]
+) -> Counter[tuple[str, str, str]]:
+    """How the name dictionary's frequencies change as the projections' names do (search and
+    matching blocking read them)."""
     delta: Counter[tuple[str, str, str]] = Counter()
     for plan in planned:
         new = set(name_dictionary_entries(rows[plan.person_id]))
         old = set(name_dictionary_entries(plan.old_names)) if plan.old_names else set()
         delta.update(new - old)
         delta.subtract(old - new)
-    add_name_counts(connection, delta)
+    return delta

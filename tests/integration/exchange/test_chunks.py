@@ -28,8 +28,8 @@ from oberih.exchange.services import Processor, receive_batch
 from oberih.identifiers import make_rnokpp
 from oberih.persons.bulk import load_people
 from oberih.persons.facts import FactKind
-from oberih.persons.models import FactRow, IdentifierRow, PersonStateRow
-from oberih.persons.services import create_person, rebuild_projections
+from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, PersonStateRow
+from oberih.persons.services import create_person, rebuild_name_dictionary, rebuild_projections
 from oberih.population import generate_population
 from oberih.rules.automatic import AUTO_ACTOR
 from oberih.rules.models import DeterminationRow
@@ -68,12 +68,29 @@ def _run(database_url: str, chunk_size: int) -> dict[str, Any]:
             # Intake folds new facts onto stored projections and keeps identifier rows that no
             # fact changed: each must still be what the person's whole journal gives.
             identifiers = _identifier_rows(session)
+            names = _name_counts(session)
+            outcome["names"] = names
             outcome["projections_unlike_journal"] = rebuild_projections(session).changed
             outcome["identifiers_unlike_journal"] = identifiers ^ _identifier_rows(session)
+            # The name dictionary's counts (written at each chunk's end) are those a recount
+            # of the projections gives.
+            rebuild_name_dictionary(session)
+            outcome["names_unlike_projections"] = set(names.items()) ^ set(
+                _name_counts(session).items()
+            )
             session.rollback()
             return outcome
     finally:
         engine.dispose()
+
+
+def _name_counts(session: Session) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        select(NameKeyRow.part, NameKeyRow.key, NameKeyRow.frequency).where(
+            NameKeyRow.frequency > 0
+        )
+    )
+    return {(part, key): frequency for part, key, frequency in rows}
 
 
 def _identifier_rows(session: Session) -> set[tuple[Any, ...]]:
@@ -150,6 +167,8 @@ def test_chunks_end_every_record_as_one_at_a_time(
     assert chunked["audit_events"] == single["audit_events"] > 0
     assert chunked["projections_unlike_journal"] == single["projections_unlike_journal"] == 0
     assert chunked["identifiers_unlike_journal"] == single["identifiers_unlike_journal"] == set()
+    assert chunked["names"] == single["names"]
+    assert chunked["names_unlike_projections"] == single["names_unlike_projections"] == set()
 
 
 def test_a_record_at_fault_is_quarantined_and_the_rest_of_its_chunk_applies(
