@@ -106,10 +106,17 @@ class AuditEvent:
             ):
                 return False
             # Absent columns as empty text; anything else that is not text (b"" included, which
-            # is as falsy as None) makes ``join`` raise.
-            texts = (self.action, self.actor, self.role, office, purpose, request)
-            joined = "".join(text for text in texts if text is not None)
-            return not _CONTROL_CHARACTER.search(joined + "".join(self.fields))
+            # is as falsy as None) makes the concatenation raise.
+            joined = (
+                self.action
+                + self.actor
+                + self.role
+                + (office if office is not None else "")
+                + (purpose if purpose is not None else "")
+                + (request if request is not None else "")
+                + "".join(self.fields)
+            )
+            return not _CONTROL_CHARACTER.search(joined)
         except TypeError:  # something other than text (or no text): the slow path decides
             return False
 
