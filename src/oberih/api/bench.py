@@ -73,7 +73,8 @@ def bench_app() -> FastAPI:
     """The app as ``uvicorn --factory`` builds it in each worker of a benchmark server."""
     from oberih.api.app import create_app
 
-    return create_app(load_settings(), audit_reads=os.environ.get(AUDIT_READS_ENV) != "0")
+    audit_reads = os.environ.get(AUDIT_READS_ENV) != "0"
+    return create_app(load_settings(), audit_reads=audit_reads, serving=True)
 
 
 def run_api_benchmark(

@@ -74,7 +74,8 @@ def demo_command(
         from oberih.api.app import create_app
 
         # No access log: its lines would carry person ids (see ``oberih.cli.serve``).
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+        app = create_app(settings, serving=True)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 def _is_empty(engine: Engine) -> bool:

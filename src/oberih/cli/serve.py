@@ -49,7 +49,7 @@ def serve_command(
     try:
         # Built here even when the workers build their own: a configuration that would stop
         # them (no identity provider, no audit key outside development) stops us once, clearly.
-        app = create_app(load_settings())
+        app = create_app(load_settings(), serving=workers == 1)
     except (InsecureConfiguration, AuditKeyError, DocumentKeyError) as exc:
         err_console.print(f"[red]refusing to start:[/] {exc}")
         raise typer.Exit(2) from None
@@ -61,7 +61,7 @@ def serve_command(
     sequencer.start()
     try:
         uvicorn.run(
-            "oberih.api.app:create_app",
+            "oberih.api.app:serving_app",
             factory=True,
             host=host,
             port=port,
