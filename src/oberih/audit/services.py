@@ -205,7 +205,8 @@ def _append_leaves(
     # Executed on the connection, as Core: the ORM bulk paths (identity map synchronisation) cost
     # more CPU than the statements, and the head row lock is held meanwhile.
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and all(i.inbox_id is not None for i in items):
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql and all(item.inbox_id is not None for item in items):
         _copy_from_inbox(connection, items, leaves, first=first)
     else:
         _insert_rows(
@@ -216,10 +217,9 @@ def _append_leaves(
                 for offset, (item, leaf) in enumerate(zip(items, leaves, strict=True))
             ],
         )
-    if connection.dialect.name == "postgresql":
-        if completed:
-            _copy_nodes(connection, completed)
-    else:
+    if postgresql and completed:
+        _copy_nodes(connection, completed)
+    elif not postgresql:
         _insert_rows(
             connection,
             AuditNodeRow,
@@ -287,7 +287,9 @@ def _copy_nodes(connection: Connection, completed: list[tuple[NodeId, bytes]]) -
 
 
 # The ``position``-th 32-byte hash of the ``hashes`` parameter.
-_PACKED_HASH = "substring(%(hashes)s::bytea from (new.position::int - 1) * 32 + 1 for 32)"
+_PACKED_HASH = (
+    f"substring(%(hashes)s::bytea from (new.position::int - 1) * {HASH_SIZE} + 1 for {HASH_SIZE})"
+)
 
 
 def _packed(*, hashes: list[bytes], **numbers: Sequence[int | None]) -> dict[str, object]:

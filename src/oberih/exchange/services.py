@@ -454,11 +454,12 @@ class Processor:
         now: dt.datetime,
     ) -> AuditEvent | None:
         facts = [item.fact for item in adapted.facts]
-        names = self.deferred_name_counts
-        counted = Counter(names) if names is not None else None  # undone with the savepoint
+        # In a chunk, the newborn's name counts join the chunk's once the savepoint holds.
+        deferred = self.deferred_name_counts
+        names: Counter[tuple[str, str, str]] | None = Counter() if deferred is not None else None
         savepoint = session.begin_nested()
         try:
-            person_id = self._create_in_bulk(session, facts, now)
+            person_id = self._create_in_bulk(session, facts, now, name_counts=names)
             if person_id is None:  # refused: the one-record path says why
                 savepoint.rollback()
                 savepoint = session.begin_nested()
@@ -467,12 +468,11 @@ class Processor:
                     refresh_person(session, person_id, now=now)
         except (InvalidFact, ConflictingResend, IdentifierTaken) as problem:
             savepoint.rollback()
-            if names is not None and counted is not None:
-                names.clear()
-                names.update(counted)
             finish(record, RecordState.quarantined, reason_of(problem))
             return None
         savepoint.commit()
+        if deferred is not None and names:
+            deferred.update(names)
         assert isinstance(message, Birth)
         body = message.payload
         self.resolver.registered(
@@ -489,16 +489,19 @@ class Processor:
         return applied_event(record, person_id)
 
     def _create_in_bulk(
-        self, session: Session, facts: list[NewFact], now: dt.datetime
+        self,
+        session: Session,
+        facts: list[NewFact],
+        now: dt.datetime,
+        *,
+        name_counts: Counter[tuple[str, str, str]] | None,
     ) -> uuid.UUID | None:
         """``create_person`` and ``refresh_person`` by the bulk path (Core writes: a birth
         through the ORM cost as much CPU as a hundred linked records); None if ``append_many``
-        refuses the facts."""
+        refuses the facts. ``name_counts``: as ``append_many``'s."""
         person_id = uuid.uuid4()
         session.execute(insert(Person).values(id=person_id, created_at=now))
-        batch = append_many(
-            session, {person_id: facts}, now=now, name_counts=self.deferred_name_counts
-        )
+        batch = append_many(session, {person_id: facts}, now=now, name_counts=name_counts)
         if person_id not in batch.states:
             return None
         if self.recompute:

@@ -43,7 +43,7 @@ from oberih.db.queries import among, pairs_in, upsert
 from oberih.persons.bulk import IDENTIFIER_COLUMNS, PROJECTION_COLUMNS, copy_facts
 from oberih.persons.facts import Fact, FactKind, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, Person, PersonStateRow
-from oberih.persons.projection import add_name_counts, name_dictionary_entries, projection_row
+from oberih.persons.projection import add_name_counts, name_count_changes, projection_row
 from oberih.persons.services import (
     AppendResult,
     fact_columns,
@@ -297,7 +297,9 @@ def _write(
         if identifiers:
             connection.execute(insert(IdentifierRow), identifiers)
         connection.execute(upsert(connection, PersonStateRow, ["person_id"]), list(rows.values()))
-    delta = _name_count_changes(planned, rows)
+    delta: Counter[tuple[str, str, str]] = Counter()
+    for plan in planned:
+        delta.update(name_count_changes(plan.old_names, rows[plan.person_id]))
     if name_counts is None:
         add_name_counts(connection, delta)
     else:
@@ -342,17 +344,3 @@ def _copy(
         f"ON CONFLICT (person_id) DO UPDATE SET {assignments}"
     )
     connection.exec_driver_sql(f"DELETE FROM {_INCOMING}")
-
-
-def _name_count_changes(
-    planned: list[_Planned], rows: dict[uuid.UUID, dict[str, Any]]
-) -> Counter[tuple[str, str, str]]:
-    """How the name dictionary's frequencies change as the projections' names do (search and
-    matching blocking read them)."""
-    delta: Counter[tuple[str, str, str]] = Counter()
-    for plan in planned:
-        new = set(name_dictionary_entries(rows[plan.person_id]))
-        old = set(name_dictionary_entries(plan.old_names)) if plan.old_names else set()
-        delta.update(new - old)
-        delta.subtract(old - new)
-    return delta

@@ -7,6 +7,7 @@ projection equals the fold of the journal.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -65,6 +66,19 @@ def _dictionary_entry(part: str, name: str) -> tuple[str, str, str]:
 def name_dictionary_entries(row: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(part, Cyrillic key, Latin key) of each name in a projection row."""
     return [_dictionary_entry(part, row[column]) for part, column in NAME_PARTS if row[column]]
+
+
+def name_count_changes(
+    old: dict[str, Any] | None, new: dict[str, Any]
+) -> Counter[tuple[str, str, str]]:
+    """How the name dictionary's counts change when a projection's names go from ``old``
+    (``None``: no projection yet) to ``new``: +1 for each entry that arrives, -1 for each that
+    leaves."""
+    arrived = set(name_dictionary_entries(new))
+    left = set(name_dictionary_entries(old)) if old else set()
+    changes: Counter[tuple[str, str, str]] = Counter(arrived - left)
+    changes.subtract(left - arrived)
+    return changes
 
 
 def add_name_counts(connection: Connection, changes: Mapping[tuple[str, str, str], int]) -> None:

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from oberih.persons.facts import Fact, FactKind, InvalidFact, NewFact
 from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
-from oberih.persons.projection import add_name_counts, name_dictionary_entries, projection_row
+from oberih.persons.projection import (
+    add_name_counts,
+    name_count_changes,
+    name_dictionary_entries,
+    projection_row,
+)
 from oberih.persons.state import PersonState, fold
 
 
@@ -275,16 +280,12 @@ def _store_identifiers(session: Session, state: PersonState) -> None:
 
 def _store_projection(session: Session, current: PersonStateRow | None, state: PersonState) -> None:
     row = projection_row(state)
-    old_entries = set(name_dictionary_entries(_row_names(current))) if current else set()
-    new_entries = set(name_dictionary_entries(row))
+    changes = name_count_changes(_row_names(current) if current else None, row)
     if current is None:
         session.add(PersonStateRow(**row))
     else:
         for column, value in row.items():
             setattr(current, column, value)
-    changes = dict.fromkeys(new_entries - old_entries, 1) | dict.fromkeys(
-        old_entries - new_entries, -1
-    )
     add_name_counts(session.connection(), changes)
 
 

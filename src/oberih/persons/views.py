@@ -163,8 +163,9 @@ async def read_person(
     # The register's most frequent request. Its fast path (the current state, on PostgreSQL) is
     # answered on the event loop: one statement reads the projection row, checks the caller's
     # area and records the read's audit event (``persons.current``), sent together with the
-    # reads that arrived meanwhile, one commit for all; no worker thread. Everything else, and a person not found in the area,
-    # takes a transaction in a worker thread (its read event by the group commit).
+    # reads that arrived meanwhile, one commit for all; no worker thread. Everything else, and
+    # a person not found in the area, takes a transaction in a worker thread (its read event by
+    # the group commit).
     if valid_at is None and known_at is None:
         reads = context.loop_reads()
         state = await _read_logged(context, reads, granted, person_id) if reads else None

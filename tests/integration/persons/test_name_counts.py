@@ -20,6 +20,8 @@ from tests.factories import new_fact
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 SURNAME = "Вірченко"
+IDLE_IN_TRANSACTION = "state = 'idle in transaction'"
+WAITING_ON_A_LOCK = "wait_event_type = 'Lock'"
 
 
 @pytest.fixture
@@ -56,15 +58,16 @@ def _register(engine: Engine, given_name: str, *, commit: threading.Event | None
             assert commit.wait(timeout=30)
 
 
-def _waiting_on_a_lock(engine: Engine) -> bool:
+def _some_session(engine: Engine, condition: str) -> bool:
+    """Whether a session of this database is in ``condition`` (a ``pg_stat_activity`` test)."""
     with engine.connect() as connection:
-        waiting = connection.scalar(
+        found = connection.scalar(
             text(
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                f"WHERE datname = current_database() AND {condition}"
             )
         )
-    return bool(waiting)
+    return bool(found)
 
 
 def _until(condition: Callable[[], bool]) -> bool:
@@ -94,24 +97,14 @@ def test_two_registrations_of_one_surname_at_once_both_count(
 
     first = threading.Thread(target=run, args=("Тарас", first_may_commit))
     first.start()
-    written = _until(lambda: _in_transaction(engine))  # the first has written, not committed
+    # The first has written and not committed; the second then waits on its name row.
+    written = _until(lambda: _some_session(engine, IDLE_IN_TRANSACTION))
     second = threading.Thread(target=run, args=("Богдан", None))
     second.start()
-    waited = _until(lambda: _waiting_on_a_lock(engine))  # on the first one's name row
+    waited = _until(lambda: _some_session(engine, WAITING_ON_A_LOCK))
     first_may_commit.set()
     first.join(timeout=30)
     second.join(timeout=30)
     assert (written, waited) == (True, True)
     assert errors == []
     assert _surname_count(engine) == before + 2
-
-
-def _in_transaction(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        idle = connection.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND state = 'idle in transaction'"
-            )
-        )
-    return bool(idle)
