@@ -20,7 +20,6 @@ from tests.factories import new_fact
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 SURNAME = "Вірченко"
-IDLE_IN_TRANSACTION = "state = 'idle in transaction'"
 WAITING_ON_A_LOCK = "wait_event_type = 'Lock'"
 
 
@@ -45,7 +44,13 @@ def _surname_count(engine: Engine) -> int | None:
         )
 
 
-def _register(engine: Engine, given_name: str, *, commit: threading.Event | None = None) -> None:
+def _register(
+    engine: Engine,
+    given_name: str,
+    *,
+    written: threading.Event | None = None,
+    commit: threading.Event | None = None,
+) -> None:
     identity = {
         "surname": SURNAME,
         "given_name": given_name,
@@ -54,6 +59,8 @@ def _register(engine: Engine, given_name: str, *, commit: threading.Event | None
     }
     with make_session_factory(engine)() as session, session.begin():
         create_person(session, facts=[new_fact(FactKind.identity, identity)], now=NOW)
+        if written is not None:
+            written.set()
         if commit is not None:
             assert commit.wait(timeout=30)
 
@@ -86,20 +93,24 @@ def test_two_registrations_of_one_surname_at_once_both_count(
     if already_known:
         _register(engine, "Остап")
     before = _surname_count(engine) or 0
+    first_has_written = threading.Event()
     first_may_commit = threading.Event()
     errors: list[BaseException] = []
 
-    def run(given_name: str, commit: threading.Event | None) -> None:
+    def run(
+        given_name: str, written: threading.Event | None, commit: threading.Event | None
+    ) -> None:
         try:
-            _register(engine, given_name, commit=commit)
+            _register(engine, given_name, written=written, commit=commit)
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
-    first = threading.Thread(target=run, args=("Тарас", first_may_commit))
+    first = threading.Thread(target=run, args=("Тарас", first_has_written, first_may_commit))
     first.start()
-    # The first has written and not committed; the second then waits on its name row.
-    written = _until(lambda: _some_session(engine, IDLE_IN_TRANSACTION))
-    second = threading.Thread(target=run, args=("Богдан", None))
+    # The first has written all its rows and not committed (an "idle in transaction" probe
+    # would fire between its statements, before the name row); the second then waits on it.
+    written = first_has_written.wait(timeout=30)
+    second = threading.Thread(target=run, args=("Богдан", None, None))
     second.start()
     waited = _until(lambda: _some_session(engine, WAITING_ON_A_LOCK))
     first_may_commit.set()
