@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,54 +72,81 @@ class AuditEvent:
     def __post_init__(self) -> None:
         # A list passed by mistake would make the frozen event mutable and unhashable.
         object.__setattr__(self, "fields", tuple(self.fields))
+        if not _plainly_valid(
+            self.action,
+            self.outcome,
+            self.actor,
+            self.role,
+            self.office_code,
+            self.purpose,
+            self.person_id,
+            self.fields,
+            self.request_id,
+        ):
+            self._refuse_or_accept()
+
+    def _refuse_or_accept(self) -> None:
+        """Every rule in turn, raising ``InvalidAuditEvent`` for the first one broken: the slow
+        path, for the message that names the field at fault."""
         if self.outcome not in OUTCOMES:
             raise InvalidAuditEvent(f"outcome {self.outcome!r} is not one of {sorted(OUTCOMES)}")
-        plain = self._plainly_valid_text()
-        if not plain:
-            # Field by field, for the message that names the one at fault.
-            for name, limit in MAX_LENGTHS.items():
-                _require_text(name, getattr(self, name), limit)
+        for name, limit in MAX_LENGTHS.items():
+            _require_text(name, getattr(self, name), limit)
         if not (self.action and self.actor and self.role):
             raise InvalidAuditEvent("action, actor and role must not be empty")
         if len(self.fields) > MAX_FIELDS:
             raise InvalidAuditEvent(f"an event names at most {MAX_FIELDS} fields")
-        if not plain:
-            for field_name in self.fields:
-                _require_text("fields", field_name, MAX_FIELD_NAME)
+        for field_name in self.fields:
+            _require_text("fields", field_name, MAX_FIELD_NAME)
         if self.person_id is not None and not isinstance(self.person_id, uuid.UUID):
             raise InvalidAuditEvent("person_id must be a UUID")
 
-    def _plainly_valid_text(self) -> bool:
-        """Whether every text column and field name is text within its length, without a
-        control character, in one pass (every request and every leaf builds an event; checking
-        each string apart was a quarter of the audit sequencer's CPU). ``False`` sends the
-        event through ``_require_text`` column by column, which names the one at fault."""
-        office, purpose, request = self.office_code, self.purpose, self.request_id
-        try:
-            if (
-                len(self.action) > _MAX_ACTION
-                or len(self.actor) > _MAX_ACTOR
-                or len(self.role) > _MAX_ROLE
-                or (office is not None and len(office) > _MAX_OFFICE)
-                or (purpose is not None and len(purpose) > _MAX_PURPOSE)
-                or (request is not None and len(request) > _MAX_REQUEST)
-                or max(map(len, self.fields), default=0) > MAX_FIELD_NAME
-            ):
-                return False
-            # Absent columns as empty text; anything else that is not text (b"" included, which
-            # is as falsy as None) makes the concatenation raise.
-            joined = (
-                self.action
-                + self.actor
-                + self.role
-                + (office if office is not None else "")
-                + (purpose if purpose is not None else "")
-                + (request if request is not None else "")
-                + "".join(self.fields)
-            )
-            return not _CONTROL_CHARACTER.search(joined)
-        except TypeError:  # something other than text (or no text): the slow path decides
+
+def _plainly_valid(
+    action: Any,
+    outcome: Any,
+    actor: Any,
+    role: Any,
+    office: Any,
+    purpose: Any,
+    person_id: Any,
+    fields: Any,
+    request: Any,
+) -> bool:
+    """Whether an event's columns keep every rule of ``AuditEvent``, checked in one pass: every
+    request builds an event and the sequencer hashes each stored one, and checking each string
+    apart was a quarter of the sequencer's CPU. ``False`` means the slow path decides
+    (``AuditEvent._refuse_or_accept``), which names the rule broken; ``True`` only when every
+    rule holds."""
+    try:
+        if (
+            outcome not in OUTCOMES
+            or not (action and actor and role)
+            or len(action) > _MAX_ACTION
+            or len(actor) > _MAX_ACTOR
+            or len(role) > _MAX_ROLE
+            or (office is not None and len(office) > _MAX_OFFICE)
+            or (purpose is not None and len(purpose) > _MAX_PURPOSE)
+            or (request is not None and len(request) > _MAX_REQUEST)
+            or len(fields) > MAX_FIELDS
+            or max(map(len, fields), default=0) > MAX_FIELD_NAME
+            or (person_id is not None and not isinstance(person_id, uuid.UUID))
+        ):
             return False
+        # Absent columns as empty text; anything else that is not text (b"" included, which
+        # is as falsy as None) makes the concatenation raise.
+        joined = (
+            action
+            + actor
+            + role
+            + (office if office is not None else "")
+            + (purpose if purpose is not None else "")
+            + (request if request is not None else "")
+            + "".join(fields)
+        )
+        return not _CONTROL_CHARACTER.search(joined)
+    except TypeError:  # something other than text (or no text): the slow path decides
+        return False
 
 
 _MAX_ACTION, _MAX_ACTOR, _MAX_ROLE = (MAX_LENGTHS[n] for n in ("action", "actor", "role"))
@@ -150,19 +178,46 @@ def canonical_timestamp(moment: dt.datetime) -> str:
 
 
 def canonical_document(event: AuditEvent, *, recorded_at: dt.datetime) -> dict[str, Any]:
-    until = event.classified_until
+    return _document(
+        recorded_at,
+        event.action,
+        event.outcome,
+        event.actor,
+        event.role,
+        event.office_code,
+        event.purpose,
+        event.person_id,
+        event.fields,
+        event.request_id,
+        event.classified_until,
+    )
+
+
+def _document(
+    recorded_at: dt.datetime,
+    action: str,
+    outcome: str,
+    actor: str,
+    role: str,
+    office_code: str | None,
+    purpose: str | None,
+    person_id: uuid.UUID | None,
+    fields: Sequence[str],
+    request_id: str | None,
+    classified_until: dt.date | None,
+) -> dict[str, Any]:
     return {
         "v": CANONICAL_VERSION,
-        "action": event.action,
-        "outcome": event.outcome,
-        "actor": event.actor,
-        "role": event.role,
-        "office_code": event.office_code,
-        "purpose": event.purpose,
-        "person_id": str(event.person_id) if event.person_id is not None else None,
-        "fields": list(event.fields),
-        "request_id": event.request_id,
-        "classified_until": until.isoformat() if until is not None else None,
+        "action": action,
+        "outcome": outcome,
+        "actor": actor,
+        "role": role,
+        "office_code": office_code,
+        "purpose": purpose,
+        "person_id": str(person_id) if person_id is not None else None,
+        "fields": list(fields),
+        "request_id": request_id,
+        "classified_until": classified_until.isoformat() if classified_until is not None else None,
         "recorded_at": canonical_timestamp(recorded_at),
     }
 
@@ -184,6 +239,40 @@ _SORTED = orjson.OPT_SORT_KEYS
 def event_leaf_hash(event: AuditEvent, *, recorded_at: dt.datetime) -> bytes:
     """SHA-256(0x00 || canonical event bytes): the event's leaf hash (RFC 6962 §2.1)."""
     return leaf_hash(canonical_event_bytes(event, recorded_at=recorded_at))
+
+
+# The columns of a stored event, in the order ``columns_leaf_hash`` takes them.
+CONTENT_COLUMNS = (
+    "recorded_at",
+    "action",
+    "outcome",
+    "actor",
+    "role",
+    "office_code",
+    "purpose",
+    "person_id",
+    "fields",
+    "request_id",
+    "classified_until",
+)
+
+
+def columns_leaf_hash(columns: Sequence[Any]) -> bytes:
+    """The leaf hash of an event stored as ``CONTENT_COLUMNS`` (a row of the inbox or of the
+    log, as the driver returns it): what ``event_leaf_hash`` gives for the event those columns
+    hold, without building the event, for the sequencer and ``oberih audit verify``, which hash
+    every stored one. A row that breaks a rule raises ``InvalidAuditEvent`` as the event would.
+    """
+    recorded_at, action, outcome, actor, role, office, purpose, person_id, fields, request = (
+        columns[:10]
+    )
+    if not _plainly_valid(
+        action, outcome, actor, role, office, purpose, person_id, fields, request
+    ):
+        event = AuditEvent(*columns[1:])  # raises, naming the rule broken (or holds after all)
+        return event_leaf_hash(event, recorded_at=as_utc(recorded_at))
+    document = _document(as_utc(recorded_at), *columns[1:])
+    return leaf_hash(orjson.dumps(document, option=_SORTED))
 
 
 def event_from_columns(row: Any) -> AuditEvent:

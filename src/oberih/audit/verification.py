@@ -49,12 +49,7 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from oberih.audit.checkpoints import Checkpoint, CheckpointError, VerifierKey, verify_checkpoint
-from oberih.audit.events import (
-    InvalidAuditEvent,
-    as_utc,
-    event_from_columns,
-    event_leaf_hash,
-)
+from oberih.audit.events import CONTENT_COLUMNS, InvalidAuditEvent, columns_leaf_hash
 from oberih.audit.merkle import EMPTY_ROOT, CompactRange, NodeId
 from oberih.audit.models import (
     HEAD_ROW_ID,
@@ -151,7 +146,7 @@ class _EventColumns(_ContentColumns, Protocol):
 def recompute_leaf_hash(row: _ContentColumns) -> bytes | None:
     """The leaf hash of the row's columns as they are now; None when they are no valid event."""
     try:
-        return event_leaf_hash(event_from_columns(row), recorded_at=as_utc(row.recorded_at))
+        return columns_leaf_hash([getattr(row, name) for name in CONTENT_COLUMNS])
     except (InvalidAuditEvent, TypeError, ValueError):
         return None
 

@@ -10,12 +10,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from oberih.audit.events import (
+    CONTENT_COLUMNS,
     MAX_FIELD_NAME,
     MAX_LENGTHS,
     AuditEvent,
     InvalidAuditEvent,
     _require_text,
     canonical_event_bytes,
+    columns_leaf_hash,
     event_leaf_hash,
 )
 from tests.unit.audit.factories import PERSON, audit_event
@@ -191,3 +193,75 @@ def test_the_one_pass_text_check_accepts_what_the_field_checks_accept(
         with pytest.raises(InvalidAuditEvent) as refused:
             AuditEvent(**values)  # type: ignore[arg-type]
         assert str(refused.value) == expected
+
+
+def _text(limit: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=limit)
+
+
+# Columns as an event stores them, every rule kept (non-ASCII, offsets, microseconds) ...
+_VALID_COLUMNS = st.fixed_dictionaries(
+    {
+        "recorded_at": st.datetimes(
+            min_value=dt.datetime(2000, 1, 1),
+            timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=2))]),
+        ),
+        "action": _text(MAX_LENGTHS["action"]).filter(bool),
+        "outcome": st.sampled_from(["allowed", "denied", "error"]),
+        "actor": _text(MAX_LENGTHS["actor"]).filter(bool),
+        "role": _text(MAX_LENGTHS["role"]).filter(bool),
+        "office_code": st.one_of(st.none(), _text(MAX_LENGTHS["office_code"])),
+        "purpose": st.one_of(st.none(), _text(MAX_LENGTHS["purpose"])),
+        "person_id": st.one_of(st.none(), st.uuids()),
+        "fields": st.lists(_text(MAX_FIELD_NAME), max_size=5),
+        "request_id": st.one_of(st.none(), _text(MAX_LENGTHS["request_id"])),
+        "classified_until": st.one_of(st.none(), st.dates()),
+    }
+)
+# ... and as a damaged row may hold them: any rule broken, or several.
+_STORED_COLUMNS = st.one_of(
+    _VALID_COLUMNS,
+    st.fixed_dictionaries(
+        {
+            "recorded_at": st.datetimes(timezones=st.just(dt.UTC)),
+            "action": _TEXT_VALUES,
+            "outcome": st.sampled_from(["allowed", "granted", ""]),
+            "actor": st.one_of(st.just("tcc_officer:officer-1"), _TEXT_VALUES),
+            "role": st.one_of(st.just("tcc_officer"), _TEXT_VALUES),
+            "office_code": _TEXT_VALUES,
+            "purpose": st.one_of(st.none(), st.text(max_size=310)),
+            "person_id": st.one_of(st.none(), st.uuids(), st.just("not-a-uuid")),
+            "fields": st.one_of(
+                st.lists(st.text(max_size=70), max_size=66), st.lists(st.integers(), max_size=2)
+            ),
+            "request_id": st.one_of(st.none(), st.text(max_size=70)),
+            "classified_until": st.one_of(st.none(), st.dates()),
+        }
+    ),
+)
+
+
+@example(
+    columns={
+        "recorded_at": RECORDED_AT,
+        **{name: value for name, value in audit_event(1).__dict__.items() if name != "fields"},
+        "fields": ["surname", "birth_date"],
+    }
+)
+@given(columns=_STORED_COLUMNS)
+def test_a_stored_rows_leaf_hash_is_its_events(columns: dict[str, object]) -> None:
+    """The sequencer and ``oberih audit verify`` hash stored columns without building the
+    event (``columns_leaf_hash``): the same hash as the event's, or the same refusal."""
+    row = [columns[name] for name in CONTENT_COLUMNS]
+    try:
+        expected: bytes | str = event_leaf_hash(
+            AuditEvent(*row[1:]),  # type: ignore[arg-type]
+            recorded_at=columns["recorded_at"],  # type: ignore[arg-type]
+        )
+    except InvalidAuditEvent as refused:
+        expected = str(refused)
+    try:
+        computed: bytes | str = columns_leaf_hash(row)
+    except InvalidAuditEvent as refused:
+        computed = str(refused)
+    assert computed == expected
