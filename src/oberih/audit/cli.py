@@ -2,7 +2,7 @@
 the sequencer.
 
 Exit codes of ``verify``: 0 intact, 1 tampering found (each finding names its kind and the
-first event position), 2 a usage or key problem.
+first event position), 2 a usage or key problem, 69 the database unavailable (``oberih.cli``).
 """
 
 from __future__ import annotations

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import psycopg
+import sqlalchemy.exc
+import typer
+
 from oberih.cli.app import app
+
+# sysexits.h EX_UNAVAILABLE: the database could not be reached or refused the work; a script or
+# a supervisor can tell it from a usage error (2) or a failed check (1).
+EXIT_DATABASE_UNAVAILABLE = 69
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (sqlalchemy.exc.OperationalError, psycopg.OperationalError) as exc:
+        # One line an operator can act on, not a traceback: the driver's own reason (which
+        # database, which host, what it said), never the statement or its parameters.
+        typer.echo(f"oberih: database unavailable: {database_reason(exc)}", err=True)
+        raise SystemExit(EXIT_DATABASE_UNAVAILABLE) from None
 
 
-__all__ = ["app", "main"]
+def database_reason(exc: BaseException) -> str:
+    """The driver's message of ``exc`` on one line (SQLAlchemy wraps it with the statement)."""
+    reason = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    return " ".join(str(reason).split()) or type(reason).__name__
+
+
+__all__ = ["EXIT_DATABASE_UNAVAILABLE", "app", "database_reason", "main"]
