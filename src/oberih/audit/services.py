@@ -28,6 +28,7 @@ Exceptions (mapped to HTTP once, at the edge):
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -436,11 +437,12 @@ def with_read_logged(read_sql: str, *, fields_sql: str) -> str:
     round trip and one durable commit, and no data is returned unless its event is written: if
     the INSERT fails, the statement fails. ``fields_sql`` is the event's ``fields`` (a JSONB
     array), computed from the row read, available as ``found``. The event's other columns are
-    the parameters ``read_logged_parameters`` gives; a row that is not found records nothing
-    (the caller handles what a miss means: not found, or an audited denial).
+    the parameters ``read_logged_parameters`` gives, positional (``%s``), after those of
+    ``read_sql``; a row that is not found records nothing (the caller handles what a miss
+    means: not found, or an audited denial).
     """
-    columns = [name for name in CONTENT_COLUMNS if name != "fields"]
-    values = ", ".join(f"%(audit_{name})s" for name in columns)
+    columns = _LOGGED_COLUMNS
+    values = ", ".join("%s" for _name in columns)
     return (
         f"WITH found AS ({read_sql}), logged AS ("
         f"INSERT INTO {AuditInboxRow.__tablename__} (txid, {', '.join(columns)}, fields) "
@@ -449,10 +451,16 @@ def with_read_logged(read_sql: str, *, fields_sql: str) -> str:
     )
 
 
-def read_logged_parameters(event: AuditEvent, *, now: dt.datetime) -> dict[str, object]:
-    """The parameters of ``with_read_logged``: the event's columns but its ``fields``."""
-    columns = {"recorded_at": utc_moment(now), **_content_columns(event)}
-    return {f"audit_{name}": columns[name] for name in CONTENT_COLUMNS if name != "fields"}
+def read_logged_parameters(event: AuditEvent, *, now: dt.datetime) -> tuple[object, ...]:
+    """The parameters of ``with_read_logged``, in its order: the event's columns but its
+    ``fields``. Positional: psycopg maps named parameters to positions on every execution, and
+    for the eleven of every read that cost a third of what the audit adds to it in the worker."""
+    return (utc_moment(now), *_EVENT_VALUES(event))
+
+
+_LOGGED_COLUMNS = tuple(name for name in CONTENT_COLUMNS if name != "fields")
+# The event's attributes named as the columns after ``recorded_at``, as one tuple.
+_EVENT_VALUES = operator.attrgetter(*_LOGGED_COLUMNS[1:])
 
 
 def sequence_inbox(session: Session, *, limit: int = 10_000) -> int:

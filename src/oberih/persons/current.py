@@ -135,7 +135,7 @@ def _fail(
 
 class _Statement(NamedTuple):
     sql: str
-    parameters: dict[str, Any]
+    parameters: list[Any]  # positional (``%s``)
     writes: bool  # records an audit event
 
 
@@ -147,10 +147,14 @@ def _statement(
     logged: AuditEvent | None,
     now: dt.datetime,
 ) -> _Statement:
-    sql, parameters = _compiled(scope, engine.dialect, logged=logged is not None)
-    parameters = {**parameters, "person_id": person_id}
+    sql, scope_values, person_positions = _compiled(
+        scope, engine.dialect, logged=logged is not None
+    )
+    parameters = list(scope_values)
+    for position in person_positions:
+        parameters[position] = person_id
     if logged is not None:
-        parameters.update(read_logged_parameters(logged, now=now))
+        parameters.extend(read_logged_parameters(logged, now=now))
     return _Statement(sql, parameters, writes=logged is not None)
 
 
@@ -204,14 +208,33 @@ def state_in_scope(
 
 
 @lru_cache(maxsize=COMPILED_SCOPES)
-def _compiled(scope: Scope, dialect: Dialect, *, logged: bool) -> tuple[str, dict[str, Any]]:
-    """The SQL text and the scope's own parameters of the read in ``scope``."""
+def _compiled(
+    scope: Scope, dialect: Dialect, *, logged: bool
+) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
+    """The SQL text of the read in ``scope``, with positional parameters (``%s``): their values
+    for the scope, and the positions where the person's id goes. Positional because psycopg
+    maps named parameters to positions again on every execution."""
     person_id = bindparam("person_id", uuid.UUID(int=0), type_=PersonStateRow.person_id.type)
     statement = state_in_scope(scope, person_id)
     if logged:
         statement = statement.add_columns(literal_column("person_state.shown_fields"))
     # IN lists are rendered into the text (``render_postcompile``): their length is the scope's.
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    parameters = {name: value for name, value in compiled.params.items() if name != "person_id"}
+    compiled = statement.compile(
+        dialect=_positional(dialect), compile_kwargs={"render_postcompile": True}
+    )
+    names = compiled.positiontup or []
+    values = tuple(compiled.params[name] for name in names)
+    positions = tuple(index for index, name in enumerate(names) if name == "person_id")
     sql = str(compiled)
-    return (with_read_logged(sql, fields_sql=_SHOWN_FIELDS_SQL) if logged else sql), parameters
+    return (
+        (with_read_logged(sql, fields_sql=_SHOWN_FIELDS_SQL) if logged else sql),
+        values,
+        positions,
+    )
+
+
+@lru_cache(maxsize=4)
+def _positional(dialect: Dialect) -> Dialect:
+    """A dialect like ``dialect`` writing ``%s`` placeholders (psycopg's positional style)."""
+    positional: Dialect = type(dialect)(paramstyle="format")  # type: ignore[call-arg]
+    return positional
