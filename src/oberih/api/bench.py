@@ -13,9 +13,14 @@
 4. One load-generator process keeps ``connections`` (default 32, see ``DEFAULT_CONNECTIONS``)
    keep-alive HTTP/1.1 connections busy with
    ``GET /api/v1/persons/{id}``, in rounds alternating between the two servers (so that a change
-   in the machine's load hits both alike): a short warm-up, then ``seconds`` measured.
+   in the machine's load hits both alike): a short warm-up, then ``seconds`` measured. Each
+   round measures both servers back to back, in turn first (audited first in odd rounds, the
+   baseline first in even ones), so that neither is always measured right after the other.
 5. Figures are medians over the rounds; latencies are measured by the client, request sent to
-   response read. ``server_cpu_ms_per_read`` (CPU time of the server processes per read) does
+   response read. ``audit_overhead`` is the median of each round's own ratio (1 - audited /
+   unaudited reads per second in that round): on a shared machine whose speed drifts from one
+   minute to the next, the two measurements of a round are the ones taken under the same
+   conditions; ``audit_overhead_rounds`` lists them. ``server_cpu_ms_per_read`` (CPU time of the server processes per read) does
    not depend on what else the machine runs, unlike throughput; ``database_cpu_ms_per_read`` is
    the same for the PostgreSQL processes working for the benchmark's database when the server
    runs on this machine (its connections and autovacuum; not the WAL writer and checkpointer,
@@ -67,6 +72,9 @@ PURPOSE = ReasonCode.data_clarification.value
 # 30 ms. With 8, each worker holds at most 4 requests: it idles while a batch waits for its
 # commit, and the audit's share of the cost looks larger (``--connections 8`` shows it).
 DEFAULT_CONNECTIONS = 32
+# Rounds (each one audited and one unaudited measurement): the overhead is a median of per-round
+# ratios, and on this shared machine single rounds differ by +-0.05.
+DEFAULT_ROUNDS = 5
 
 
 def bench_app() -> FastAPI:
@@ -82,7 +90,7 @@ def run_api_benchmark(
     database_url: str,
     persons: int = 10_000,
     seconds: float = 10.0,
-    rounds: int = 3,
+    rounds: int = DEFAULT_ROUNDS,
     connections: int = DEFAULT_CONNECTIONS,
     workers: int = 2,
     seed: int = 1,
@@ -118,6 +126,10 @@ def run_api_benchmark(
     finally:
         engine.dispose()
     with_audit, without = _summary(measured[True]), _summary(measured[False])
+    overheads = [
+        1 - (audited.completed / audited.elapsed) / (baseline.completed / baseline.elapsed)
+        for audited, baseline in zip(measured[True], measured[False], strict=True)
+    ]
     return {
         "engine": engine.dialect.name,
         "persons": persons,
@@ -128,7 +140,8 @@ def run_api_benchmark(
         "seconds_per_round": seconds,
         "reads_per_s": with_audit["reads_per_s"],
         "reads_per_s_no_audit": without["reads_per_s"],
-        "audit_overhead": round(1 - with_audit["reads_per_s"] / without["reads_per_s"], 3),
+        "audit_overhead": round(statistics.median(overheads), 3),
+        "audit_overhead_rounds": [round(overhead, 3) for overhead in overheads],
         "p50_ms": with_audit["p50_ms"],
         "p99_ms": with_audit["p99_ms"],
         "p50_ms_no_audit": without["p50_ms"],
@@ -344,8 +357,10 @@ def _measure(
     measured: dict[bool, list[Round]] = {True: [], False: []}
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=spawn) as generator:
-        for _ in range(rounds):
-            for audited, server in servers.items():
+        for number in range(rounds):
+            order = (True, False) if number % 2 == 0 else (False, True)
+            for audited in order:
+                server = servers[audited]
                 database_before = _database_cpu_times(database)
                 cpu_before, sequencer_before = server.cpu_seconds(), server.sequencer_cpu()
                 work = generator.submit(generate_load, server.ports, requests, connections, seconds)

@@ -82,7 +82,12 @@ def api_command(
     database_url: BenchUrl = None,
     seed: Seed = 1,
     seconds: Annotated[float, typer.Option(min=1, help="Measured seconds per round.")] = 10.0,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds per server (medians).")] = 3,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Rounds, each measuring both servers (medians); 5 when not given."
+        ),
+    ] = None,
     connections: Annotated[
         int | None,
         typer.Option(min=1, help="Concurrent keep-alive connections (clients); 32 when not given."),
@@ -90,7 +95,7 @@ def api_command(
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 2,
 ) -> None:
     """Authenticated person reads over HTTP (uvicorn, loopback), audited vs not audited."""
-    from oberih.api.bench import DEFAULT_CONNECTIONS, run_api_benchmark
+    from oberih.api.bench import DEFAULT_CONNECTIONS, DEFAULT_ROUNDS, run_api_benchmark
 
     _print(
         run_api_benchmark(
@@ -98,7 +103,7 @@ def api_command(
             persons=persons,
             seed=seed,
             seconds=seconds,
-            rounds=rounds,
+            rounds=rounds or DEFAULT_ROUNDS,
             connections=connections or DEFAULT_CONNECTIONS,
             workers=workers,
         )

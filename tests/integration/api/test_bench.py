@@ -24,7 +24,7 @@ def test_the_benchmark_reads_through_http_and_audits_only_the_audited_server(
         database_url=f"sqlite:///{tmp_path}/bench.db",
         persons=40,
         seconds=1,
-        rounds=1,
+        rounds=2,
         connections=2,
         workers=1,
     )
@@ -33,3 +33,6 @@ def test_the_benchmark_reads_through_http_and_audits_only_the_audited_server(
     # One event per audited read (measured or warm-up), none for the baseline's reads.
     assert figures["audit_events_appended"] > 0
     assert set(figures) >= {"audit_overhead", "p50_ms", "p99_ms", "loadavg_before"}
+    # The overhead is the median of each round's own ratio (both servers measured in it).
+    (first, second) = figures["audit_overhead_rounds"]
+    assert figures["audit_overhead"] == pytest.approx((first + second) / 2, abs=0.001)
