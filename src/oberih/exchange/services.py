@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from psycopg.errors import DeadlockDetected, SerializationFailure
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events, sequence_inbox
+from oberih.collector import collector_paused
 from oberih.db.queries import insert_many
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
@@ -258,7 +260,9 @@ class Processor:
             size = self.chunk_size if limit is None else min(self.chunk_size, limit - done)
             keys: list[tuple[uuid.UUID, int]] = []
             try:
-                with self.sessions() as session, session.begin():
+                # A chunk's object graph is not walked again and again by the cyclic collector
+                # while it is built (``oberih.collector``).
+                with collector_paused(), self.sessions() as session, session.begin():
                     records = claim_chunk_rows(session, batches, size)
                     if not records:
                         retried = self._retry_unmatched(session)
@@ -269,7 +273,7 @@ class Processor:
                         continue
                     keys = [(record.batch_id, record.position) for record in records]
                     ended = self.process_chunk(session, records)
-            except DBAPIError as error:
+            except DATABASE_ERRORS as error:
                 # A race with another worker (the same record id in two batches, an identifier
                 # registered meanwhile) rolls the chunk back: its records are still pending.
                 # They are retried one per transaction, so that one bad record cannot hold the
@@ -330,7 +334,7 @@ class Processor:
                     if record is None:  # ended meanwhile, or another worker holds it
                         continue
                     self.process_record(session, record)
-            except DBAPIError as error:
+            except DATABASE_ERRORS as error:
                 self._failed(key, error)
                 continue
             done += 1
@@ -342,7 +346,7 @@ class Processor:
             while sequence_inbox(session, limit=AUDIT_SEQUENCING_LIMIT) == AUDIT_SEQUENCING_LIMIT:
                 pass
 
-    def _failed(self, key: tuple[uuid.UUID, int], error: DBAPIError) -> None:
+    def _failed(self, key: tuple[uuid.UUID, int], error: DatabaseError) -> None:
         failures = self._failures[key] = self._failures.get(key, 0) + 1
         logger.warning("record %s/%s failed (%s)", key[0], key[1], _error_name(error))
         if failures < MAX_ATTEMPTS:
@@ -554,13 +558,25 @@ def claim_record(session: Session, key: tuple[uuid.UUID, int]) -> ExchangeRecord
     return session.scalar(query.with_for_update(skip_locked=True))
 
 
-def _transient(error: DBAPIError) -> bool:
+# What the database refuses, as SQLAlchemy wraps it or, from the statements intake sends
+# through the driver itself (COPY of facts, identifiers and audit events), as psycopg raises it.
+DatabaseError = DBAPIError | psycopg.Error
+DATABASE_ERRORS = (DBAPIError, psycopg.Error)
+
+
+def _driver_error(error: DatabaseError) -> BaseException:
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return error.orig
+    return error
+
+
+def _transient(error: DatabaseError) -> bool:
     """A deadlock or serialisation failure: nothing wrong with the records, only the timing."""
-    return isinstance(error.orig, (DeadlockDetected, SerializationFailure))
+    return isinstance(_driver_error(error), (DeadlockDetected, SerializationFailure))
 
 
-def _error_name(error: DBAPIError) -> str:
-    return type(error.orig).__name__
+def _error_name(error: DatabaseError) -> str:
+    return type(_driver_error(error)).__name__
 
 
 def _earlier_state(

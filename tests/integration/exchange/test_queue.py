@@ -161,3 +161,43 @@ def test_a_chunk_that_lost_a_deadlock_is_taken_again_as_a_chunk(
     assert attempts == [3, 3]
     with make_session_factory(engine)() as session:
         assert batch_report(session, batch_id).counts["applied"] == 3
+
+
+@pytest.mark.postgres
+def test_a_chunk_refused_by_a_statement_sent_through_the_driver_is_retried_record_by_record(
+    postgres_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake sends its COPYs through psycopg itself, whose errors SQLAlchemy never wraps: a
+    duplicate key found by a COPY (another worker committed the same fact first) must roll
+    the chunk back and take its records one at a time, not stop the worker."""
+    import psycopg
+
+    engine = make_engine(postgres_database_url)
+    try:
+        batch_id = _batch(engine, 3)
+        processor = Processor(sessions=make_session_factory(engine), clock=lambda: NOW)
+        process_chunk = processor.process_chunk
+        refusals: list[str] = []
+
+        def copies_a_duplicate_once(session: Session, records: list[Any]) -> int:
+            if not refusals:
+                raw = session.connection().connection.dbapi_connection
+                cursor = raw.cursor()  # type: ignore[union-attr]
+                try:
+                    # The same key twice in one COPY: PostgreSQL's own refusal, as psycopg raises it.
+                    with cursor.copy(
+                        "COPY audit_tree (id, size, compact_range) FROM STDIN"
+                    ) as copy:
+                        copy.write_row((1, 0, b""))
+                except psycopg.errors.UniqueViolation as refused:
+                    refusals.append(type(refused).__name__)
+                    raise
+            return process_chunk(session, records)
+
+        monkeypatch.setattr(processor, "process_chunk", copies_a_duplicate_once)
+        assert processor.process_pending() == 3
+        assert refusals == ["UniqueViolation"]
+        with make_session_factory(engine)() as session:
+            assert batch_report(session, batch_id).counts["applied"] == 3
+    finally:
+        engine.dispose()
