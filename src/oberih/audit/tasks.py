@@ -27,6 +27,7 @@ from oberih.audit.services import (
     sequence_inbox,
 )
 from oberih.audit.signing import CheckpointSigner
+from oberih.collector import collector_paused
 
 logger = logging.getLogger("oberih.audit")
 
@@ -43,8 +44,11 @@ def sign_due_checkpoint(
     now: dt.datetime,
 ) -> StoredCheckpoint | None:
     """One short transaction: append the settled inbox rows as leaves (every request's audit
-    events wait there), then sign and store a checkpoint if the policy says one is due."""
-    with sessions() as session, session.begin():
+    events wait there), then sign and store a checkpoint if the policy says one is due.
+    The cyclic collector is paused meanwhile (``oberih.collector``): a second's worth of
+    events is thousands of rows, and collections walking them cost a quarter of the
+    sequencer's CPU (20,000 queued events: 21-27 us per event with it, 14-19 without)."""
+    with collector_paused(), sessions() as session, session.begin():
         sequence_inbox(session)
         return checkpoint_if_due(session, signer=signer, policy=policy, now=now)
 
