@@ -20,11 +20,11 @@
    response read. ``audit_overhead`` is the median of each round's own ratio (1 - audited /
    unaudited reads per second in that round): on a shared machine whose speed drifts from one
    minute to the next, the two measurements of a round are the ones taken under the same
-   conditions; ``audit_overhead_rounds`` lists them. ``server_cpu_ms_per_read`` (CPU time of the server processes per read) does
-   not depend on what else the machine runs, unlike throughput; ``database_cpu_ms_per_read`` is
-   the same for the PostgreSQL processes working for the benchmark's database when the server
-   runs on this machine (its connections and autovacuum; not the WAL writer and checkpointer,
-   which every database of the server shares).
+   conditions; ``audit_overhead_rounds`` lists them. ``server_cpu_ms_per_read`` (CPU time of
+   the server processes per read) does not depend on what else the machine runs, unlike
+   throughput; ``database_cpu_ms_per_read`` is the same for the PostgreSQL processes working for
+   the benchmark's database when the server runs on this machine (its connections and
+   autovacuum; not the WAL writer and checkpointer, which every database of the server shares).
 """
 
 from __future__ import annotations

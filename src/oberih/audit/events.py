@@ -22,6 +22,7 @@ moved (RFC 6962 §2.1 leaves are position-free too).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import uuid
 from collections.abc import Sequence
@@ -48,6 +49,23 @@ MAX_LENGTHS = {
 MAX_FIELDS = 64
 MAX_FIELD_NAME = 64
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# The columns of a stored event, in the order ``columns_leaf_hash`` takes them: ``recorded_at``,
+# then the fields of ``AuditEvent`` in the order they are declared.
+CONTENT_COLUMNS = (
+    "recorded_at",
+    "action",
+    "outcome",
+    "actor",
+    "role",
+    "office_code",
+    "purpose",
+    "person_id",
+    "fields",
+    "request_id",
+    "classified_until",
+)
 
 
 class InvalidAuditEvent(ValueError):
@@ -149,6 +167,8 @@ def _plainly_valid(
         return False
 
 
+# The event's fields as one tuple, in ``CONTENT_COLUMNS`` order (after ``recorded_at``).
+_event_values = operator.attrgetter(*CONTENT_COLUMNS[1:])
 _MAX_ACTION, _MAX_ACTOR, _MAX_ROLE = (MAX_LENGTHS[n] for n in ("action", "actor", "role"))
 _MAX_OFFICE, _MAX_PURPOSE, _MAX_REQUEST = (
     MAX_LENGTHS[n] for n in ("office_code", "purpose", "request_id")
@@ -178,19 +198,7 @@ def canonical_timestamp(moment: dt.datetime) -> str:
 
 
 def canonical_document(event: AuditEvent, *, recorded_at: dt.datetime) -> dict[str, Any]:
-    return _document(
-        recorded_at,
-        event.action,
-        event.outcome,
-        event.actor,
-        event.role,
-        event.office_code,
-        event.purpose,
-        event.person_id,
-        event.fields,
-        event.request_id,
-        event.classified_until,
-    )
+    return _document(recorded_at, *_event_values(event))
 
 
 def _document(
@@ -241,22 +249,6 @@ def event_leaf_hash(event: AuditEvent, *, recorded_at: dt.datetime) -> bytes:
     return leaf_hash(canonical_event_bytes(event, recorded_at=recorded_at))
 
 
-# The columns of a stored event, in the order ``columns_leaf_hash`` takes them.
-CONTENT_COLUMNS = (
-    "recorded_at",
-    "action",
-    "outcome",
-    "actor",
-    "role",
-    "office_code",
-    "purpose",
-    "person_id",
-    "fields",
-    "request_id",
-    "classified_until",
-)
-
-
 def columns_leaf_hash(columns: Sequence[Any]) -> bytes:
     """The leaf hash of an event stored as ``CONTENT_COLUMNS`` (a row of the inbox or of the
     log, as the driver returns it): what ``event_leaf_hash`` gives for the event those columns
@@ -277,18 +269,7 @@ def columns_leaf_hash(columns: Sequence[Any]) -> bytes:
 
 def event_from_columns(row: Any) -> AuditEvent:
     """The event an audit row (or inbox row) stores, from its columns as they are now."""
-    return AuditEvent(
-        action=row.action,
-        outcome=row.outcome,
-        actor=row.actor,
-        role=row.role,
-        office_code=row.office_code,
-        purpose=row.purpose,
-        person_id=row.person_id,
-        fields=tuple(row.fields),
-        request_id=row.request_id,
-        classified_until=row.classified_until,
-    )
+    return AuditEvent(*(getattr(row, name) for name in CONTENT_COLUMNS[1:]))
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

@@ -441,11 +441,10 @@ def with_read_logged(read_sql: str, *, fields_sql: str) -> str:
     ``read_sql``; a row that is not found records nothing (the caller handles what a miss
     means: not found, or an audited denial).
     """
-    columns = _LOGGED_COLUMNS
-    values = ", ".join("%s" for _name in columns)
+    values = ", ".join(["%s"] * len(_LOGGED_COLUMNS))
     return (
         f"WITH found AS ({read_sql}), logged AS ("
-        f"INSERT INTO {AuditInboxRow.__tablename__} (txid, {', '.join(columns)}, fields) "
+        f"INSERT INTO {AuditInboxRow.__tablename__} (txid, {', '.join(_LOGGED_COLUMNS)}, fields) "
         f"SELECT pg_current_xact_id()::text::bigint, {values}, {fields_sql} FROM found"
         ") SELECT * FROM found"
     )

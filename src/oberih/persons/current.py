@@ -1,14 +1,13 @@
 """A person's current state, read on the event loop: the register's most frequent request.
 
-``await current_state(engine, scope, person_id, logged=event, now=now)`` returns the projected
-state of the person when they are in ``scope`` (the caller's area), ``None`` otherwise, and
-records the read's audit ``event`` (its ``fields`` computed from the state read, as
-``PersonRead.shown_fields`` computes them) in the audit inbox **in the same statement**
-(``audit.services.with_read_logged``): one round trip and one durable commit, in autocommit
-(``db.engine.make_async_engine``), and the state is not returned unless its event is written.
-That is decision 7's "in the same transaction as the access", at the cost of one round trip.
-``CurrentReads`` sends the reads that arrive together in one pipelined transaction: one commit
-for all of them.
+``await CurrentReads(engine).read(scope, person_id, logged=event, now=now)`` returns the
+projected state of the person when they are in ``scope`` (the caller's area), ``None``
+otherwise, and records the read's audit ``event`` (its ``fields`` computed from the state read,
+as ``PersonRead.shown_fields`` computes them) in the audit inbox **in the same statement**
+(``audit.services.with_read_logged``): the state is not returned unless its event is written.
+That is decision 7's "in the same transaction as the access", at the cost of one round trip. A
+read alone is one autocommit statement (``db.engine.make_async_engine``); reads that arrive
+together go in one pipelined transaction: one commit for all of them.
 
 The statement is the read ``scope_condition`` describes, executed through the driver: building
 the condition and letting SQLAlchemy compile, cache-key and execute it cost about a quarter of
@@ -41,33 +40,16 @@ from oberih.persons.models import PersonStateRow
 COMPILED_SCOPES = 4096
 
 
-async def current_state(
-    engine: AsyncEngine,
-    scope: Scope,
-    person_id: uuid.UUID,
-    *,
-    logged: AuditEvent | None,
-    now: dt.datetime,
-) -> dict[str, Any] | None:
-    """The person's projected state if they are in ``scope``; ``None`` if not (or no person).
-    With ``logged``, the read of a found state records that event (``fields`` filled in)."""
-    statement = _statement(engine, scope, person_id, logged=logged, now=now)
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        (state,) = await _execute(raw.driver_connection, [statement])
-    return state
-
-
 class CurrentReads:
     """Current-state reads on one event loop, the audited ones committed together.
 
-    Each audited read is one statement that writes its event (``current_state``); alone, each
-    is its own transaction, and its durable commit (a WAL flush) cost the database more than
+    Each audited read is one statement that writes its event; alone, each is its own
+    transaction, and its durable commit (a WAL flush) cost the database more than
     the read and the insert together. Reads that arrive while earlier ones are being answered
     wait for them and are then sent together, in one transaction, in one round trip (libpq's
     pipeline mode): one commit for all. This is PostgreSQL's own group commit, done where the
     requests are: no read waits for a timer (a read arriving when none is in flight goes at
-    once, alone, as ``current_state`` sends it), and none is answered before the commit that
+    once, alone, in autocommit), and none is answered before the commit that
     records it. If any statement fails, the transaction fails as a whole: every read in it is
     answered with the error and nothing is disclosed.
 
@@ -86,7 +68,9 @@ class CurrentReads:
     async def read(
         self, scope: Scope, person_id: uuid.UUID, *, logged: AuditEvent | None, now: dt.datetime
     ) -> dict[str, Any] | None:
-        """``current_state``'s answer, the read's event committed with those sent with it."""
+        """The person's projected state if they are in ``scope``; ``None`` if not (or no
+        person). With ``logged``, the read of a found state records that event (``fields``
+        filled in), committed with the reads sent with it."""
         statement = _statement(self._engine, scope, person_id, logged=logged, now=now)
         answer: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((statement, answer))

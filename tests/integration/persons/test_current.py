@@ -25,7 +25,7 @@ from oberih.db import migrations
 from oberih.db.engine import make_async_engine, make_engine
 from oberih.persons.bench_search import generated_population
 from oberih.persons.bulk import load_people
-from oberih.persons.current import CurrentReads, current_state
+from oberih.persons.current import CurrentReads
 from oberih.persons.models import PersonStateRow
 from oberih.persons.schemas import SHOWN_FIELDS, PersonRead
 
@@ -73,6 +73,17 @@ def _on_the_loop(engine: Engine, work: Callable[[AsyncEngine], Awaitable[T]]) ->
     return asyncio.run(run())
 
 
+async def _read_alone(
+    async_engine: AsyncEngine, scope: Scope, person_id: uuid.UUID, *, logged: AuditEvent
+) -> dict[str, object] | None:
+    """One read with none other in flight: sent at once, alone, in autocommit."""
+    reads = CurrentReads(async_engine)
+    try:
+        return await reads.read(scope, person_id, logged=logged, now=NOW)
+    finally:
+        await reads.close()
+
+
 def _inbox(engine: Engine) -> list[AuditInboxRow]:
     with engine.connect() as connection:
         return list(connection.execute(select(AuditInboxRow.__table__).order_by("id")))  # type: ignore[arg-type]
@@ -85,12 +96,8 @@ def test_each_read_records_the_fields_the_thread_path_would_name(engine: Engine)
 
     async def read_all(async_engine: AsyncEngine) -> dict[uuid.UUID, object]:
         return {
-            person_id: await current_state(
-                async_engine,
-                Scope.nationwide(),
-                person_id,
-                logged=_read_event(person_id),
-                now=NOW,
+            person_id: await _read_alone(
+                async_engine, Scope.nationwide(), person_id, logged=_read_event(person_id)
             )
             for person_id in stored
         }
@@ -121,9 +128,7 @@ def test_a_person_outside_the_scope_is_neither_returned_nor_recorded(engine: Eng
 
     async def read(async_engine: AsyncEngine) -> list[object]:
         return [
-            await current_state(
-                async_engine, scope, person_id, logged=_read_event(person_id), now=NOW
-            )
+            await _read_alone(async_engine, scope, person_id, logged=_read_event(person_id))
             for scope in (elsewhere, Scope.of_offices([office]))
         ]
 
@@ -139,8 +144,8 @@ def test_without_its_audit_event_the_state_is_not_returned(engine: Engine) -> No
         connection.execute(text("ALTER TABLE audit_inbox RENAME TO audit_inbox_away"))
 
     async def read(async_engine: AsyncEngine) -> object:
-        return await current_state(
-            async_engine, Scope.nationwide(), person_id, logged=_read_event(person_id), now=NOW
+        return await _read_alone(
+            async_engine, Scope.nationwide(), person_id, logged=_read_event(person_id)
         )
 
     try:
@@ -183,7 +188,7 @@ def test_reads_arriving_together_are_answered_and_committed_together(engine: Eng
                 for person_id in persons
             )
         )
-        # One more, alone: it is sent at once, as ``current_state`` sends it.
+        # One more, alone: it is sent at once, in autocommit.
         alone = await reads.read(
             Scope.nationwide(), persons[0], logged=_read_event(persons[0]), now=NOW
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -265,3 +266,8 @@ def test_a_stored_rows_leaf_hash_is_its_events(columns: dict[str, object]) -> No
     except InvalidAuditEvent as refused:
         computed = str(refused)
     assert computed == expected
+
+
+def test_stored_columns_follow_the_events_fields_in_order() -> None:
+    """Stored rows become events positionally (``event_from_columns``, ``columns_leaf_hash``)."""
+    assert [field.name for field in dataclasses.fields(AuditEvent)] == list(CONTENT_COLUMNS[1:])
