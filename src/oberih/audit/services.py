@@ -429,24 +429,26 @@ def inbox_insert(events: Sequence[AuditEvent], *, now: dt.datetime) -> tuple[str
 # --- a read and its audit event in one statement (PostgreSQL) ------------------------------------
 
 
-def with_read_logged(read_sql: str, *, fields_sql: str) -> str:
+def with_read_logged(read_sql: str, *, fields_sql: str, answer_sql: str = "*") -> str:
     """``read_sql`` (a SELECT of at most one row) extended so that, in the same statement and so
     the same transaction, the row it returns records its read in the audit inbox.
 
     For the register's most frequent request (``persons.current``): in autocommit it is one
     round trip and one durable commit, and no data is returned unless its event is written: if
     the INSERT fails, the statement fails. ``fields_sql`` is the event's ``fields`` (a JSONB
-    array), computed from the row read, available as ``found``. The event's other columns are
-    the parameters ``read_logged_parameters`` gives, positional (``%s``), after those of
-    ``read_sql``; a row that is not found records nothing (the caller handles what a miss
-    means: not found, or an audited denial).
+    array), computed from the row read, available as ``found``; ``answer_sql`` the columns of
+    ``found`` returned (all by default: a column read only for ``fields_sql`` need not travel
+    back and be parsed). The event's other columns are the parameters
+    ``read_logged_parameters`` gives, positional (``%s``), after those of ``read_sql``; a row
+    that is not found records nothing (the caller handles what a miss means: not found, or an
+    audited denial).
     """
     values = ", ".join(["%s"] * len(_LOGGED_COLUMNS))
     return (
         f"WITH found AS ({read_sql}), logged AS ("
         f"INSERT INTO {AuditInboxRow.__tablename__} (txid, {', '.join(_LOGGED_COLUMNS)}, fields) "
         f"SELECT pg_current_xact_id()::text::bigint, {values}, {fields_sql} FROM found"
-        ") SELECT * FROM found"
+        f") SELECT {answer_sql} FROM found"
     )
 
 

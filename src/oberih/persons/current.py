@@ -211,7 +211,11 @@ def _compiled(
     positions = tuple(index for index, name in enumerate(names) if name == "person_id")
     sql = str(compiled)
     return (
-        (with_read_logged(sql, fields_sql=_SHOWN_FIELDS_SQL) if logged else sql),
+        (
+            with_read_logged(sql, fields_sql=_SHOWN_FIELDS_SQL, answer_sql="found.state")
+            if logged
+            else sql
+        ),
         values,
         positions,
     )
