@@ -38,7 +38,7 @@ ENGINE_SPECIFIC_TABLE_PREFIXES = ("name_key_fts",)
 
 
 # Columns a migration adds on one engine only, outside the models: PostgreSQL's generated
-# ``person_state.shown_fields`` (migration 0011).
+# ``person_state.shown_fields`` (migrations 0011 and 0012).
 ENGINE_SPECIFIC_COLUMNS = frozenset({"shown_fields"})
 
 

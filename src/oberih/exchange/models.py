@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,6 +69,14 @@ class ExchangeRecord(Base):
     __table_args__ = (
         Index("ix_exchange_record_state", "state"),
         Index("ix_exchange_record_source_source_record_id", "source", "source_record_id"),
+        # The queue: each batch's pending records in line order (``services.claim_chunk_rows``).
+        Index(
+            "ix_exchange_record_pending",
+            "batch_id",
+            "position",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
     )
 
     batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exchange_batch.id"), primary_key=True)

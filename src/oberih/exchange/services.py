@@ -31,7 +31,7 @@ import psycopg
 from psycopg.errors import DeadlockDetected, SerializationFailure
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events, sequence_inbox
@@ -523,29 +523,75 @@ def claim_pending(session: Session, batch_id: uuid.UUID | None) -> ExchangeRecor
 def claim_chunk(session: Session, batch_id: uuid.UUID | None, size: int) -> list[ExchangeRecord]:
     """The ``size`` oldest pending records, locked for this transaction (``claim_pending``)."""
     batches = None if batch_id is None else {batch_id}
-    return list(session.scalars(_pending(batches, size, ExchangeRecord)))
+    return [row[0] for row in _claim(session, batches, size, ExchangeRecord)]
 
 
 def claim_chunk_rows(
     session: Session, batches: set[uuid.UUID] | None, size: int
 ) -> list[ClaimedRecord]:
     """``claim_chunk`` by Core, for ``chunks``, in ``batches`` (None: in any)."""
-    query = _pending(batches, size, *(getattr(ExchangeRecord, c) for c in CLAIMED_COLUMNS))
-    return [ClaimedRecord(*row) for row in session.execute(query)]
+    columns = [getattr(ExchangeRecord, c) for c in CLAIMED_COLUMNS]
+    return [ClaimedRecord(*row) for row in _claim(session, batches, size, *columns)]
 
 
-def _pending(batches: set[uuid.UUID] | None, size: int, *columns: Any) -> Any:
-    query = (
-        select(*columns)
-        .join(ExchangeBatch, ExchangeBatch.id == ExchangeRecord.batch_id)
-        .where(ExchangeRecord.state == RecordState.pending)
-    )
+def _claim(session: Session, batches: set[uuid.UUID] | None, size: int, *columns: Any) -> list[Any]:
+    """Up to ``size`` pending records (their ``columns``): batches in arrival order, lines in
+    order, rows another worker holds skipped. Batch by batch, each an ordered scan of the
+    pending records' index that stops at the chunk's size (migration 0013): one query joining
+    and sorting every pending record cost more than processing the chunk it chose."""
+    claimed: list[Any] = []
+    for batch_id in _batches_pending(session, batches):
+        query = (
+            select(*columns)
+            .where(
+                ExchangeRecord.batch_id == batch_id,
+                ExchangeRecord.state == RecordState.pending,
+            )
+            .order_by(ExchangeRecord.position)
+            .limit(size - len(claimed))
+            .with_for_update(skip_locked=True)
+        )
+        claimed.extend(session.execute(query).all())
+        if len(claimed) >= size:
+            break
+    return claimed
+
+
+def _batches_pending(session: Session, batches: set[uuid.UUID] | None) -> list[uuid.UUID]:
+    """The batches with pending records (among ``batches``, if given), in arrival order.
+
+    Found by skipping from one batch to the next in the pending records' index (a recursive
+    query: a few index lookups per batch in the queue), not by reading every pending record or
+    every batch ever received."""
     if batches is not None:
-        query = query.where(ExchangeRecord.batch_id.in_(sorted(batches)))
-    query = query.order_by(
-        ExchangeBatch.received_at, ExchangeRecord.batch_id, ExchangeRecord.position
-    ).limit(size)
-    return query.with_for_update(skip_locked=True, of=ExchangeRecord)
+        candidates: Any = ExchangeBatch.id.in_(sorted(batches))
+    else:
+        # ``ORDER BY ... LIMIT 1``, not ``min()``: PostgreSQL has no ``min(uuid)``.
+        first = (
+            select(ExchangeRecord.batch_id)
+            .where(ExchangeRecord.state == RecordState.pending)
+            .order_by(ExchangeRecord.batch_id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        queue = select(first.label("batch_id")).cte("queue", recursive=True)
+        after = aliased(ExchangeRecord)
+        following = (
+            select(after.batch_id)
+            .where(after.state == RecordState.pending, after.batch_id > queue.c.batch_id)
+            .order_by(after.batch_id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        queue = queue.union_all(select(following).where(queue.c.batch_id.is_not(None)))
+        candidates = ExchangeBatch.id.in_(select(queue.c.batch_id))
+    return list(
+        session.scalars(
+            select(ExchangeBatch.id)
+            .where(candidates)
+            .order_by(ExchangeBatch.received_at, ExchangeBatch.id)
+        )
+    )
 
 
 def claim_record(session: Session, key: tuple[uuid.UUID, int]) -> ExchangeRecord | None:

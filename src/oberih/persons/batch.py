@@ -29,11 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -77,6 +77,9 @@ class _Planned:
     # False: the state's identifiers are the stored ones (folded onto, no identifier fact), so
     # their rows stand as written and were checked against other persons then.
     identifiers_changed: bool = True
+    # The identifier rows as stored before, when known (folded onto the stored state, whose
+    # identifiers they are): their rows that stand need not be deleted and written again.
+    old_identifiers: list[dict[str, Any]] | None = None
 
 
 def append_many(
@@ -240,7 +243,8 @@ def _plan(
     else:
         state = fold(person_id, journal)
     changed = onto is None or any(f.kind == FactKind.identifier for f in result.appended)
-    return _Planned(person_id, result, state, None, changed)
+    old_identifiers = identifier_rows(onto) if changed and onto is not None else None
+    return _Planned(person_id, result, state, None, changed, old_identifiers)
 
 
 def _identifier_clashes(connection: Connection, planned: list[_Planned]) -> dict[uuid.UUID, str]:
@@ -280,15 +284,18 @@ def _write(
     if not planned:
         return
     facts = [fact for plan in planned for fact in plan.result.appended]
-    renewed = [plan for plan in planned if plan.identifiers_changed]
-    identifiers = [row for plan in renewed for row in identifier_rows(plan.state)]
+    changes = _identifier_changes(plan for plan in planned if plan.identifiers_changed)
+    identifiers = changes.inserted
     rows = {plan.person_id: projection_row(plan.state) for plan in planned}
-    if renewed:
-        ids = [plan.person_id for plan in renewed]
+    if changes.replaced:
         dialect = connection.dialect.name
         connection.execute(
-            delete(IdentifierRow).where(among(IdentifierRow.person_id, ids, dialect=dialect))
+            delete(IdentifierRow).where(
+                among(IdentifierRow.person_id, changes.replaced, dialect=dialect)
+            )
         )
+    # Before the inserts: a row deactivated here frees its value for a row inserted.
+    _update_identifiers(connection, changes.updated)
     if connection.dialect.name == "postgresql":
         _copy(connection, facts, identifiers, list(rows.values()))
     else:
@@ -308,6 +315,89 @@ def _write(
     for instance in list(session.identity_map.values()):
         if isinstance(instance, PersonStateRow) and instance.person_id in rows:
             session.expire(instance)
+
+
+@dataclass
+class _IdentifierChanges:
+    """How the identifier rows of the renewed persons change (``_identifier_changes``)."""
+
+    replaced: list[uuid.UUID] = field(default_factory=list)  # every row deleted, then inserted
+    inserted: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)  # same key, new status or fact
+
+
+def _identifier_changes(renewed: Iterable[_Planned]) -> _IdentifierChanges:
+    """The identifier rows to write for persons whose identifiers a fact may have changed.
+
+    Where the stored rows are known (folded onto the stored state), only what changed is
+    written: an identifier first seen is inserted, one restated or whose status changed is
+    updated in place (its status and the fact that gave it; most feeds restate identifiers the
+    register holds, and deleting and inserting again every row of every such person was a
+    sixth of intake's rows written). A person whose stored rows are not known, or one of
+    whose identifiers went (a fact retracted), has all of them replaced."""
+    changes = _IdentifierChanges()
+    for plan in renewed:
+        new = identifier_rows(plan.state)
+        old = (
+            None
+            if plan.old_identifiers is None
+            else {(row["kind"], row["value"]): row for row in plan.old_identifiers}
+        )
+        keys = {(row["kind"], row["value"]) for row in new}
+        if old is None or not keys >= old.keys():
+            changes.replaced.append(plan.person_id)
+            changes.inserted.extend(new)
+            continue
+        for row in new:
+            stored = old.get((row["kind"], row["value"]))
+            if stored is None:
+                changes.inserted.append(row)
+            elif stored != row:
+                changes.updated.append(row)
+    return changes
+
+
+def _update_identifiers(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Set the status and fact of identifier rows in place: on PostgreSQL one statement for all
+    (arrays, as ``pairs_in`` passes them), elsewhere one per row."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(
+            update(IdentifierRow)
+            .where(
+                IdentifierRow.person_id == bindparam("key_person_id"),
+                IdentifierRow.kind == bindparam("key_kind"),
+                IdentifierRow.value == bindparam("key_value"),
+            )
+            .values(active=bindparam("new_active"), fact_id=bindparam("new_fact_id")),
+            [
+                {
+                    "key_person_id": row["person_id"],
+                    "key_kind": row["kind"],
+                    "key_value": row["value"],
+                    "new_active": row["active"],
+                    "new_fact_id": row["fact_id"],
+                }
+                for row in rows
+            ],
+        )
+        return
+    connection.exec_driver_sql(
+        "UPDATE identifier AS stored SET active = new.active, fact_id = new.fact_id "
+        "FROM unnest(%(person_ids)s::uuid[], %(kinds)s::text[], %(values)s::text[], "
+        "%(actives)s::boolean[], %(fact_ids)s::uuid[]) "
+        "AS new(person_id, kind, value, active, fact_id) "
+        "WHERE stored.person_id = new.person_id AND stored.kind = new.kind "
+        "AND stored.value = new.value",
+        {
+            "person_ids": [row["person_id"] for row in rows],
+            "kinds": [row["kind"] for row in rows],
+            "values": [row["value"] for row in rows],
+            "actives": [row["active"] for row in rows],
+            "fact_ids": [row["fact_id"] for row in rows],
+        },
+    )
 
 
 _INCOMING = "person_state_incoming"

@@ -176,7 +176,7 @@ async def _execute(connection: Any, statements: list[_Statement]) -> list[dict[s
 
 
 # ``PersonRead.shown_fields`` of the projected state, which PostgreSQL keeps in a generated
-# column (migration 0011): computed in this statement from the JSONB state it cost more than the
+# column (migrations 0011, 0012): computed in this statement from the JSONB state it cost more than the
 # read itself.
 _SHOWN_FIELDS_SQL = "to_jsonb(found.shown_fields)"
 
