@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.exchange.models import ExchangeRecord
-from oberih.exchange.services import Processor, batch_report, claim_pending, receive_batch
+from oberih.exchange.services import (
+    Processor,
+    batch_report,
+    claim_chunk,
+    claim_pending,
+    receive_batch,
+)
 from tests.integration.exchange.helpers import NOW, RNOKPP, lines, message, register_person
 
 
@@ -84,6 +90,64 @@ def test_batches_are_processed_in_arrival_order(engine: Engine) -> None:
     with sessions() as session, session.begin():
         record = claim_pending(session, None)
         assert record is not None and arrivals[record.batch_id] == 10
+
+
+def _batches_arriving(engine: Engine, minutes: tuple[int, ...], size: int) -> dict[Any, int]:
+    """Batches of ``size`` lines received ``minutes`` after NOW, in that order; their arrival."""
+    sessions = make_session_factory(engine)
+    arrivals = {}
+    for offset in minutes:
+        body = lines(
+            *(message(f"x-{offset}-{n}", "exit", {"crossed_on": "2026-10-01"}) for n in range(size))
+        )
+        with sessions() as session, session.begin():
+            batch = receive_batch(
+                session,
+                source="border",
+                body=body,
+                signature=None,
+                ring=None,
+                now=NOW + dt.timedelta(minutes=offset),
+            )
+            arrivals[batch.id] = offset
+    return arrivals
+
+
+def test_a_chunk_takes_the_oldest_batch_first_and_lines_in_order(engine: Engine) -> None:
+    arrivals = _batches_arriving(engine, (30, 10, 20), size=3)
+    with make_session_factory(engine)() as session, session.begin():
+        chunk = claim_chunk(session, None, 7)
+    taken = [(arrivals[record.batch_id], record.position) for record in chunk]
+    assert taken == [(10, 1), (10, 2), (10, 3), (20, 1), (20, 2), (20, 3), (30, 1)]
+
+
+def test_a_chunk_skips_records_that_have_ended(engine: Engine) -> None:
+    arrivals = _batches_arriving(engine, (10, 20), size=2)
+    sessions = make_session_factory(engine)
+    Processor(sessions=sessions, clock=lambda: NOW).process_pending(limit=3)
+    with sessions() as session, session.begin():
+        chunk = claim_chunk(session, None, 10)
+    assert [(arrivals[r.batch_id], r.position) for r in chunk] == [(20, 2)]
+
+
+@pytest.mark.postgres
+def test_a_second_worker_goes_on_to_the_next_batch(postgres_database_url: str) -> None:
+    engine = make_engine(postgres_database_url)
+    try:
+        arrivals = _batches_arriving(engine, (10, 20), size=3)
+        sessions = make_session_factory(engine)
+        with sessions() as first, first.begin(), sessions() as second, second.begin():
+            held = claim_chunk(first, None, 4)
+            taken = claim_chunk(second, None, 4)
+        assert [(arrivals[r.batch_id], r.position) for r in held] == [
+            (10, 1),
+            (10, 2),
+            (10, 3),
+            (20, 1),
+        ]
+        assert [(arrivals[r.batch_id], r.position) for r in taken] == [(20, 2), (20, 3)]
+    finally:
+        engine.dispose()
 
 
 def test_a_record_the_database_keeps_refusing_is_quarantined(
