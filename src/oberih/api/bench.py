@@ -57,6 +57,7 @@ from oberih.auth.development import development_issuer
 from oberih.auth.principals import Principal, Role
 from oberih.auth.purposes import ReasonCode
 from oberih.config import Environment, Settings, load_settings
+from oberih.db.cpu import DatabaseCpuMeter
 from oberih.db.engine import make_engine
 from oberih.db.migrate import upgrade
 from oberih.persons.models import PersonStateRow
@@ -361,15 +362,17 @@ def _measure(
             order = (True, False) if number % 2 == 0 else (False, True)
             for audited in order:
                 server = servers[audited]
-                database_before = _database_cpu_times(database)
                 cpu_before, sequencer_before = server.cpu_seconds(), server.sequencer_cpu()
-                work = generator.submit(generate_load, server.ports, requests, connections, seconds)
-                result = work.result()
+                with DatabaseCpuMeter(database) as database_meter:
+                    work = generator.submit(
+                        generate_load, server.ports, requests, connections, seconds
+                    )
+                    result = work.result()
                 # The warm-up is in the CPU times too: count it at the measured rate.
                 share = seconds / (seconds + WARMUP_SECONDS)
                 used = (server.cpu_seconds() - cpu_before) * share
                 sequencer = (server.sequencer_cpu() - sequencer_before) * share
-                database_cpu = _database_cpu_since(database, database_before) * share
+                database_cpu = database_meter.seconds * share
                 measured[audited].append(
                     replace(
                         result,
@@ -379,26 +382,6 @@ def _measure(
                     )
                 )
     return measured
-
-
-def _database_cpu_times(database: str) -> dict[int, float]:
-    """CPU seconds used so far by each of this machine's PostgreSQL processes working for
-    ``database`` (none when the server is elsewhere). PostgreSQL names its backends
-    ``postgres: ... USER DATABASE HOST ...`` and autovacuum workers ``... autovacuum worker
-    DATABASE``."""
-    used: dict[int, float] = {}
-    for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
-        title, times = " ".join(process.info["cmdline"] or ()), process.info["cpu_times"]
-        if process.info["name"] == "postgres" and times is not None and f" {database}" in title:
-            used[process.pid] = times.user + times.system
-    return used
-
-
-def _database_cpu_since(database: str, before: dict[int, float]) -> float:
-    # Per process: a backend that ended meanwhile does not make the sum go down.
-    return sum(
-        seconds - before.get(pid, 0.0) for pid, seconds in _database_cpu_times(database).items()
-    )
 
 
 def generate_load(

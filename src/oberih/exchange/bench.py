@@ -32,6 +32,7 @@ from typing import Any
 import psutil
 from sqlalchemy import Engine, select
 
+from oberih.db.cpu import DatabaseCpuMeter
 from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import upgrade
 from oberih.exchange.feeds import FaultRates, Feed, FeedRecord, generate_feed
@@ -230,7 +231,9 @@ def run_ingest_benchmark(
     )
     sender = _Sender()
     process = psutil.Process()
-    sent, seconds, cpu = 0, 0.0, 0.0
+    sent, seconds, cpu, database_cpu = 0, 0.0, 0.0, 0.0
+    # PostgreSQL on this machine: its processes' CPU for this database (none for SQLite).
+    database = engine.url.database if engine.dialect.name == "postgresql" else None
     rss_at_half: float | None = None
     url = engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")
@@ -249,21 +252,23 @@ def run_ingest_benchmark(
                     for source, batch in _source_batches(feed.records, batch_records)
                 ]
                 started, cpu_started = time.perf_counter(), time.process_time()
-                for source, body, signature in signed:
-                    with sessions() as session, session.begin():
-                        receive_batch(
-                            session,
-                            source=source,
-                            body=body,
-                            signature=signature,
-                            ring=sender.ring,
-                            now=dt.datetime.now(dt.UTC),
-                        )
-                if workers == 1:  # in this process (and its profile, when one is taken)
-                    _work(url)
-                else:
-                    cpu += sum(pool.map(_work, [url] * workers))
+                with DatabaseCpuMeter(database) as database_meter:
+                    for source, body, signature in signed:
+                        with sessions() as session, session.begin():
+                            receive_batch(
+                                session,
+                                source=source,
+                                body=body,
+                                signature=signature,
+                                ring=sender.ring,
+                                now=dt.datetime.now(dt.UTC),
+                            )
+                    if workers == 1:  # in this process (and its profile, when one is taken)
+                        _work(url)
+                    else:
+                        cpu += sum(pool.map(_work, [url] * workers))
                 seconds += time.perf_counter() - started
+                database_cpu += database_meter.seconds
                 cpu += time.process_time() - cpu_started
                 sent += len(feed.records)
                 if rss_at_half is None and sent >= records / 2:
@@ -280,6 +285,9 @@ def run_ingest_benchmark(
         "seconds": round(seconds, 2),
         "records_per_s": round(sent / seconds, 1),
         "cpu_ms_per_record": round(cpu * 1000 / sent, 3),
+        "database_cpu_ms_per_record": (
+            None if database is None else round(database_cpu * 1000 / sent, 3)
+        ),
         "baseline_rows_per_s": round(sent / baseline, 1),
         "ratio": round(baseline / seconds, 4),
         "rss_mib_at_half": round(rss_at_half or 0.0, 1),

@@ -16,6 +16,10 @@ def test_ingest_benchmark_takes_every_record_to_a_final_state(database_url: str)
     assert result["workers"] == (2 if database_url.startswith("postgresql") else 1)
     assert result["records_per_s"] > 0 and result["baseline_rows_per_s"] > 0
     assert result["cpu_ms_per_record"] > 0
+    if database_url.startswith("postgresql"):  # the server's processes on this machine
+        assert result["database_cpu_ms_per_record"] > 0
+    else:
+        assert result["database_cpu_ms_per_record"] is None
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
