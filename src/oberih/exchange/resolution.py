@@ -181,7 +181,7 @@ _CANDIDATE_COLUMNS = (
     PersonStateRow.patronymic,
     PersonStateRow.birth_date,
     PersonStateRow.sex,
-    PersonStateRow.state["identity"]["data"]["birth_place"].as_string(),
+    PersonStateRow.birth_place,
 )
 
 
@@ -290,6 +290,8 @@ class Resolver:
         )
         blocks = _Blocks({(key, year) for key, year in pairs})
         for key, year, *candidate in rows:
+            if key is None or year is None:  # matched a block: neither is (for the type checker)
+                continue
             blocks.persons.setdefault(key, []).append((year, *_profile_of(candidate)))
         return blocks
 

@@ -112,6 +112,9 @@ class PersonStateRow(Base):
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)
     sex: Mapped[str | None] = mapped_column(String(6))
+    # Identity resolution compares it for every candidate of a block: read from the JSONB
+    # state, each candidate's whole document was decompressed for it (migration 0014).
+    birth_place: Mapped[str | None] = mapped_column(String(200))
     region: Mapped[str | None] = mapped_column(String(4))
     office_code: Mapped[str | None] = mapped_column(String(16))
     category: Mapped[str | None] = mapped_column(String(16))

@@ -34,6 +34,7 @@ def projection_row(state: PersonState) -> dict[str, Any]:
         "birth_date": birth_date,
         "birth_year": birth_date.year if birth_date else None,
         "sex": state.identity_field("sex"),
+        "birth_place": state.identity_field("birth_place"),
         "region": state.region,
         "office_code": state.office_code,
         "category": state.category,
