@@ -10,6 +10,7 @@ server on this machine can be measured: elsewhere the figures are zero.
 from __future__ import annotations
 
 import threading
+import time
 from types import TracebackType
 
 import psutil
@@ -21,13 +22,20 @@ POLL_SECONDS = 0.2
 
 def database_cpu_times(database: str) -> dict[tuple[int, float], float]:
     """CPU seconds used so far by each of this machine's PostgreSQL processes working for
-    ``database``, by (pid, start time): a pid reused by a later process is another process."""
+    ``database``, by (pid, start time): a pid reused by a later process is another process.
+    Only PostgreSQL's processes have their command line read (the costly part of a look)."""
     used: dict[tuple[int, float], float] = {}
-    for process in psutil.process_iter(["name", "cmdline", "cpu_times", "create_time"]):
-        info = process.info
-        title, times = " ".join(info["cmdline"] or ()), info["cpu_times"]
-        if info["name"] == "postgres" and times is not None and f" {database}" in title:
-            used[(process.pid, info["create_time"])] = times.user + times.system
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] != "postgres":
+            continue
+        try:
+            with process.oneshot():
+                title, times = " ".join(process.cmdline()), process.cpu_times()
+                started = process.create_time()
+        except psutil.Error:  # ended meanwhile
+            continue
+        if f" {database}" in title:
+            used[(process.pid, started)] = times.user + times.system
     return used
 
 
@@ -35,7 +43,9 @@ class DatabaseCpuMeter:
     """CPU seconds the database's processes use while the meter runs (``with`` block), including
     those of backends that start and end meanwhile (they are looked at every
     ``POLL_SECONDS``: intake's workers open their connections and close them per slice).
-    ``database`` None (an engine without server processes, SQLite) measures nothing."""
+    ``database`` None (an engine without server processes, SQLite) measures nothing.
+    ``polling_seconds`` is the meter's own CPU time, which a caller measuring its process's
+    CPU meanwhile takes out again."""
 
     def __init__(self, database: str | None, *, poll_seconds: float = POLL_SECONDS) -> None:
         self._database = database
@@ -45,6 +55,7 @@ class DatabaseCpuMeter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # ``_last`` is written by the polling thread
+        self.polling_seconds = 0.0
 
     def __enter__(self) -> DatabaseCpuMeter:
         if self._database is None:
@@ -82,6 +93,8 @@ class DatabaseCpuMeter:
     def _look(self) -> None:
         if self._database is None:
             return
+        started = time.thread_time()
         seen = database_cpu_times(self._database)
         with self._lock:
             self._last.update(seen)
+            self.polling_seconds += time.thread_time() - started

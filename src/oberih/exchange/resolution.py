@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -271,8 +271,9 @@ class Resolver:
         if not pairs:
             return None
         # The blocks themselves (key, year), not every key with every year: a chunk's keys
-        # and years crossed would read many times the persons needed.
-        rows = (
+        # and years crossed would read many times the persons needed. Every row matched a block:
+        # its key and year are not null (the columns' types allow null, hence ``Any``).
+        rows: Sequence[Any] = (
             _core(session)
             .execute(
                 select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
@@ -290,8 +291,6 @@ class Resolver:
         )
         blocks = _Blocks({(key, year) for key, year in pairs})
         for key, year, *candidate in rows:
-            if key is None or year is None:  # matched a block: neither is (for the type checker)
-                continue
             blocks.persons.setdefault(key, []).append((year, *_profile_of(candidate)))
         return blocks
 

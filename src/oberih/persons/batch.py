@@ -294,7 +294,6 @@ def _write(
                 among(IdentifierRow.person_id, changes.replaced, dialect=dialect)
             )
         )
-    # Before the inserts: a row deactivated here frees its value for a row inserted.
     _update_identifiers(connection, changes.updated)
     if connection.dialect.name == "postgresql":
         _copy(connection, facts, identifiers, list(rows.values()))

@@ -176,8 +176,8 @@ async def _execute(connection: Any, statements: list[_Statement]) -> list[dict[s
 
 
 # ``PersonRead.shown_fields`` of the projected state, which PostgreSQL keeps in a generated
-# column (migrations 0011, 0012): computed in this statement from the JSONB state it cost more than the
-# read itself.
+# column (migrations 0011, 0012): computed in this statement from the JSONB state it cost more
+# than the read itself.
 _SHOWN_FIELDS_SQL = "to_jsonb(found.shown_fields)"
 
 

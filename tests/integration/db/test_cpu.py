@@ -44,3 +44,13 @@ def test_without_a_database_server_nothing_is_measured() -> None:
     with DatabaseCpuMeter(None) as meter:
         pass
     assert meter.seconds == 0.0
+
+
+@pytest.mark.postgres
+def test_the_meter_reports_its_own_cpu_for_callers_to_take_out(
+    postgres_database_url: str,
+) -> None:
+    database = make_url(postgres_database_url).database
+    with DatabaseCpuMeter(database, poll_seconds=0.01) as meter:
+        _busy(postgres_database_url)
+    assert 0.0 < meter.polling_seconds < meter.seconds

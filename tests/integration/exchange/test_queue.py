@@ -72,26 +72,6 @@ def test_a_crash_inside_a_record_leaves_it_pending(engine: Engine) -> None:
         assert all(r.state == "applied" for r in session.scalars(select(ExchangeRecord)))
 
 
-def test_batches_are_processed_in_arrival_order(engine: Engine) -> None:
-    sessions = make_session_factory(engine)
-    arrivals = {}
-    for minutes in (30, 10, 20):
-        body = lines(message(f"x-{minutes}", "exit", {"crossed_on": "2026-10-01"}))
-        with sessions() as session, session.begin():
-            batch = receive_batch(
-                session,
-                source="border",
-                body=body,
-                signature=None,
-                ring=None,
-                now=NOW + dt.timedelta(minutes=minutes),
-            )
-            arrivals[batch.id] = minutes
-    with sessions() as session, session.begin():
-        record = claim_pending(session, None)
-        assert record is not None and arrivals[record.batch_id] == 10
-
-
 def _batches_arriving(engine: Engine, minutes: tuple[int, ...], size: int) -> dict[Any, int]:
     """Batches of ``size`` lines received ``minutes`` after NOW, in that order; their arrival."""
     sessions = make_session_factory(engine)
@@ -111,6 +91,13 @@ def _batches_arriving(engine: Engine, minutes: tuple[int, ...], size: int) -> di
             )
             arrivals[batch.id] = offset
     return arrivals
+
+
+def test_batches_are_processed_in_arrival_order(engine: Engine) -> None:
+    arrivals = _batches_arriving(engine, (30, 10, 20), size=1)
+    with make_session_factory(engine)() as session, session.begin():
+        record = claim_pending(session, None)
+        assert record is not None and arrivals[record.batch_id] == 10
 
 
 def test_a_chunk_takes_the_oldest_batch_first_and_lines_in_order(engine: Engine) -> None:
