@@ -98,6 +98,11 @@ class AuditWriter:
         self._loop = asyncio.get_running_loop() if async_engine is not None else None
 
     async def detach(self) -> None:
+        """At shutdown, on the attached loop: let the batch being written finish, then close
+        the writer's connection (one opened after it had been closed would be left open)."""
+        writing = self._writing
+        if writing is not None and writing.get_loop() is asyncio.get_running_loop():
+            await asyncio.wait([writing])
         connection, self._connection = self._connection, None
         self._async_engine = self._loop = None
         if connection is not None:
@@ -186,11 +191,12 @@ class AuditWriter:
                 await cursor.execute(statement, parameters)
             finally:
                 await cursor.close()
-        except Exception:
-            # Whatever went wrong, the next batch starts on a new connection.
+        except BaseException:
+            # Whatever went wrong, cancellation included, the next batch starts on a new
+            # connection, and this one is closed rather than left for the collector.
             self._connection = None
-            await connection.invalidate()
-            await connection.close()
+            await asyncio.shield(connection.invalidate())
+            await asyncio.shield(connection.close())
             raise
 
     def _write(self, events: Sequence[AuditEvent]) -> None:

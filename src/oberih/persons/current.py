@@ -90,9 +90,7 @@ class CurrentReads:
                 batch = self._waiting[: self._max_batch]
                 del self._waiting[: self._max_batch]
                 try:
-                    async with self._engine.connect() as connection:
-                        raw = await connection.get_raw_connection()
-                        states = await _execute(raw.driver_connection, [s for s, _ in batch])
+                    states = await self._send_batch([s for s, _ in batch])
                 except Exception as exc:  # every read of the batch fails with it
                     _fail(batch, exc)
                     continue
@@ -107,6 +105,21 @@ class CurrentReads:
             raise
         finally:
             self._sender = None
+
+    async def _send_batch(self, statements: list[_Statement]) -> list[dict[str, Any] | None]:
+        connection = await self._engine.connect()
+        try:
+            raw = await connection.get_raw_connection()
+            return await _execute(raw.driver_connection, statements)
+        except asyncio.CancelledError:
+            # Cancelled mid-pipeline (the server stopping): what the connection is in the middle
+            # of is unknown, so it is closed, not handed back to the pool. Returned, its reset
+            # could itself be cancelled, and the collector would find the driver's connection
+            # still open (a leak psycopg warns about).
+            await asyncio.shield(connection.invalidate())
+            raise
+        finally:
+            await asyncio.shield(connection.close())
 
 
 def _fail(

@@ -266,6 +266,8 @@ def test_reads_in_flight_when_the_server_stops_are_answered_not_left_waiting(
             blocker.rollback()
         with pytest.raises(asyncio.CancelledError):
             await sender
+        # Its connection was closed, not left checked out for the collector to find open.
+        assert async_engine.pool.checkedout() == 0
         return results
 
     results = _on_the_loop(engine, stop_while_reading)
