@@ -217,3 +217,66 @@ def _score(record: Profile, stored: Profile, frequencies: NameFrequencies) -> Sc
         fields={name: level.name for name, level in levels.items()},
         weights=weights,
     )
+
+
+# --- the total alone ---------------------------------------------------------------------------
+#
+# A record without a usable identifier is scored against every person of its block (up to the
+# resolver's ``max_candidates``), twice (names straight and swapped), and only the best few
+# scores are kept with their levels. Building each candidate's levels and weights as
+# dictionaries was most of the cost of a probabilistic resolution: ``score_total`` adds the same
+# rounded weights, in the same order, without them, so it equals ``score(...).total`` exactly
+# and ranks candidates exactly as ``score`` does.
+
+_NAME_WEIGHTS = {name: _rounded_weight(level.m, level.u) for name, level in NAME_LEVELS.items()}
+_BIRTH_DATE_WEIGHTS = {
+    name: _rounded_weight(level.m, level.u) for name, level in BIRTH_DATE_LEVELS.items()
+}
+_SEX_WEIGHTS = {name: _rounded_weight(level.m, level.u) for name, level in SEX_LEVELS.items()}
+_PLACE_WEIGHTS = {name: _rounded_weight(level.m, level.u) for name, level in PLACE_LEVELS.items()}
+_EXACT_NAME_M = NAME_LEVELS["exact"].m
+
+
+def score_total(record: Profile, stored: Profile, frequencies: NameFrequencies) -> float:
+    """``score(record, stored, frequencies).total``, computed without the levels."""
+    straight = _total(record.surname, record.given_name, record, stored, frequencies)
+    if record.surname and record.given_name:
+        other = _total(record.given_name, record.surname, record, stored, frequencies)
+        if other - SWAPPED_NAMES_PENALTY > straight:
+            return other - SWAPPED_NAMES_PENALTY
+    return straight
+
+
+def _total(
+    surname: str | None,
+    given_name: str | None,
+    record: Profile,
+    stored: Profile,
+    frequencies: NameFrequencies,
+) -> float:
+    # The order of ``_score``'s fields: a float sum depends on it.
+    total = 0.0
+    if surname and stored.surname:
+        total += _name_value("surname", surname, stored.surname, frequencies)
+    if given_name and stored.given_name:
+        total += _name_value("given", given_name, stored.given_name, frequencies)
+    if record.patronymic and stored.patronymic:
+        total += _name_value("patronymic", record.patronymic, stored.patronymic, frequencies)
+    if record.birth_date and stored.birth_date:
+        total += _BIRTH_DATE_WEIGHTS[birth_date_level(record.birth_date, stored.birth_date)]
+    if record.sex and stored.sex:
+        total += _SEX_WEIGHTS["exact" if record.sex == stored.sex else "different"]
+    if record.birth_place and stored.birth_place:
+        same = _place_key(record.birth_place) == _place_key(stored.birth_place)
+        total += _PLACE_WEIGHTS["exact" if same else "different"]
+    return round(total, 3)
+
+
+def _name_value(part: str, record: str, stored: str, frequencies: NameFrequencies) -> float:
+    """The rounded weight ``_name_weight`` gives."""
+    level = name_level(record, stored)
+    if level != "exact":
+        return _NAME_WEIGHTS[level]
+    cyrillic, latin = _keys(stored)
+    share = frequencies.share(part, cyrillic or latin)
+    return _rounded_weight(_EXACT_NAME_M, min(share, TYPICAL_NAME_SHARE[part]))

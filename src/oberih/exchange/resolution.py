@@ -28,7 +28,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from oberih.db.queries import among, pairs_in
-from oberih.exchange.matching import NameFrequencies, Profile, score
+from oberih.exchange.matching import NameFrequencies, Profile, score, score_total
 from oberih.exchange.messages import Subject
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.names import name_keys
@@ -351,18 +351,27 @@ class Resolver:
             return Resolution("no_link", "none", fields={"reason": "no usable identity", **invalid})
         candidates = self._candidates(session, profile, forced)
         frequencies = self.dictionary(session).frequencies()
-        scored = sorted(
-            ((score(profile, stored, frequencies), person_id) for person_id, stored in candidates),
-            key=lambda item: -item[0].total,
+        # Ranked by the total alone (``score_total``, equal to ``score``'s); the levels that
+        # explain a decision are worked out for the few candidates it names.
+        ranked = sorted(
+            (
+                (score_total(profile, stored, frequencies), person_id, stored)
+                for person_id, stored in candidates
+            ),
+            key=lambda item: -item[0],
         )
+        if not ranked:
+            return Resolution("no_link", "probabilistic", fields={"candidates": 0, **invalid})
+        scored = [
+            (score(profile, stored, frequencies), person_id)
+            for _total, person_id, stored in ranked[:5]
+        ]
         top = [
             {"person_id": str(person_id), "score": result.total, "fields": result.fields}
-            for result, person_id in scored[:5]
+            for result, person_id in scored
         ]
-        if not scored:
-            return Resolution("no_link", "probabilistic", fields={"candidates": 0, **invalid})
         best, best_id = scored[0]
-        runner_up = scored[1][0].total if len(scored) > 1 else float("-inf")
+        runner_up = ranked[1][0] if len(ranked) > 1 else float("-inf")
         fields = {**best.weights, "levels": best.fields, **invalid}
         thresholds = self.thresholds
         conflicting = len(forced) > 1 or bool(forced and best_id not in forced)
