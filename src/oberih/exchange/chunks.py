@@ -235,7 +235,8 @@ def _apply_links(
             finish(link.record, state, None, person_id=person_id)
             events.append(applied_event(link.record, person_id))
     if processor.recompute:
-        refresh_persons(session, batch.states, now=now)
+        new_facts = {person_id: result.appended for person_id, result in batch.results.items()}
+        refresh_persons(session, batch.states, now=now, appended=new_facts)
     # A registry fact that changes a claim shown on a valid e-document revokes it.
     revoke_stale_documents_of(session, list(batch.states), now=now)
     for person_id in sorted(one_by_one | set(batch.refused)):

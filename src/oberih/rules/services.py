@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from oberih.db.engine import make_engine
 from oberih.db.queries import among
 from oberih.persons.batch import append_many
-from oberih.persons.facts import NewFact
+from oberih.persons.facts import Fact, FactKind, NewFact
 from oberih.persons.models import PersonStateRow
 from oberih.persons.services import append_facts, get_state
 from oberih.persons.state import PersonState
@@ -281,7 +281,21 @@ UNREAD_STATE_KEYS = (
     "email",
     "border_crossings",
 )
+# The kinds of fact that fold only into those unread parts: appending them changes nothing the
+# rules see of a person. Three in four feed records are of these kinds (documents, identifiers,
+# addresses, border crossings).
+UNREAD_FACT_KINDS = frozenset(
+    {FactKind.identifier, FactKind.address, FactKind.contact, FactKind.border_crossing}
+)
 PersonRow = tuple[uuid.UUID, dt.date | None, str | None, dt.date | None, str | None]
+
+
+def rules_read_any(facts: Sequence[Fact]) -> bool:
+    """Whether appending ``facts`` may change what the rules see of a person (a correction or
+    a retraction may touch any part, so it counts as read)."""
+    return any(
+        fact.kind not in UNREAD_FACT_KINDS or fact.supersedes_id is not None for fact in facts
+    )
 
 
 def _state_for_rules(dialect: str) -> Any:
@@ -449,16 +463,30 @@ def refresh_persons(
     *,
     now: dt.datetime,
     profile: Profile | None = None,
+    appended: Mapping[uuid.UUID, Sequence[Fact]] | None = None,
 ) -> None:
     """``refresh_person`` for many persons whose facts were just appended (``states``: their
     folded states, so nothing is read again): one query for their latest determinations, the
     automatic deferrals due appended for all at once (``append_many``), one write for the
-    determinations that changed."""
+    determinations that changed.
+
+    With ``appended`` (each person's facts just appended), a person who has a determination
+    and whose new facts are all of kinds the rules do not read (``rules_read_any``) keeps it
+    without being evaluated: the situation the rules see is the one it was made from. What the
+    passing of time alone changes (an age limit reached, a deferral ending) is the scheduled
+    recompute's (``recompute``; each determination says when, ``next_change``), as it is for
+    persons no fact arrives about."""
     if not states:
         return
     on = now.date()
     connection = session.connection()
     latest = _latest_hashes_of(connection, sorted(states))
+    if appended is not None:
+        states = {
+            person_id: state
+            for person_id, state in states.items()
+            if person_id not in latest or rules_read_any(appended.get(person_id, ()))
+        }
     rows: list[dict[str, Any]] = []
 
     def store(person_id: uuid.UUID, determination: Determination) -> None:
