@@ -15,6 +15,7 @@ ARCHITECTURE decision 5: a score between the thresholds is never silently merged
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.orm import Session
 
 from oberih.db.queries import among, pairs_in
@@ -393,13 +394,14 @@ class Resolver:
         self, session: Session, profile: Profile, forced: set[uuid.UUID]
     ) -> list[tuple[uuid.UUID, Profile]]:
         keys, years = self._block(session, profile)
+        born = profile.birth_date
         if self._blocks is not None and self._blocks.covers(keys, years):
-            found = dict(self._blocks.candidates(keys, years, self.max_candidates))
+            found = dict(self._blocks.candidates(keys, years, self.max_candidates, born=born))
         else:
             conditions: list[Any] = [PersonStateRow.surname_key.in_(sorted(keys))]
-            if profile.birth_date is not None:
+            if born is not None:
                 conditions.append(PersonStateRow.birth_year.between(*years))
-            found = dict(self._profiles(session, conditions))
+            found = dict(self._profiles(session, conditions, nearest=born))
         if forced:
             found.update(self._profiles(session, [PersonStateRow.person_id.in_(sorted(forced))]))
         return list(found.items())
@@ -416,11 +418,22 @@ class Resolver:
         return keys, (year - 1, year + 1)
 
     def _profiles(
-        self, session: Session, conditions: list[Any], *, limit: int | None = -1
+        self,
+        session: Session,
+        conditions: list[Any],
+        *,
+        limit: int | None = -1,
+        nearest: dt.date | None = None,
     ) -> list[tuple[uuid.UUID, Profile]]:
-        # Ordered, so that a block larger than the limit gives the same candidates whether it
-        # is read here or from a chunk's prefetched blocks.
-        query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(PersonStateRow.person_id)
+        # Ordered as ``_Blocks.candidates`` orders (see there), so that a block larger than the
+        # limit gives the same candidates whether it is read here or from a chunk's prefetch.
+        order: list[Any] = [PersonStateRow.person_id]
+        if nearest is not None:
+            order[:0] = [
+                case((PersonStateRow.birth_date == nearest, 0), else_=1),
+                func.abs(PersonStateRow.birth_year - nearest.year),
+            ]
+        query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(*order)
         query = query.limit(self.max_candidates if limit == -1 else limit)
         return [_profile_of(row) for row in _core(session).execute(query).all()]
 
@@ -456,16 +469,25 @@ class _Blocks:
         return all((key, year) in self.blocks for key in keys for year in wanted)
 
     def candidates(
-        self, keys: set[str], years: tuple[int, int], limit: int
+        self, keys: set[str], years: tuple[int, int], limit: int, *, born: dt.date | None
     ) -> list[tuple[uuid.UUID, Profile]]:
+        """The block's persons, nearest first, at most ``limit``. A national register's
+        common surname puts thousands of persons in one block: cut in the order of their ids,
+        the person a record is about was left out as often as not. Those born on the record's
+        day come first, then by how many years apart, then by id (a stable order)."""
         found = [
-            (person_id, profile)
+            (year, person_id, profile)
             for key in keys
             for year, person_id, profile in self.persons.get(key, ())
             if years[0] <= year <= years[1]
         ]
-        found.sort(key=lambda item: item[0])
-        return found[:limit]
+        if born is None:
+            found.sort(key=lambda item: item[1])
+        else:
+            found.sort(
+                key=lambda item: (item[2].birth_date != born, abs(item[0] - born.year), item[1])
+            )
+        return [(person_id, profile) for _year, person_id, profile in found[:limit]]
 
 
 def _has_names(profile: Profile) -> bool:

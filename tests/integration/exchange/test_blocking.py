@@ -1,0 +1,80 @@
+"""Blocking for identity resolution when a block holds more persons than are scored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import Engine
+
+from oberih.db.engine import make_session_factory
+from oberih.exchange.messages import Subject
+from oberih.exchange.resolution import Resolver, subject_profile
+from oberih.persons.facts import FactKind
+from oberih.persons.services import create_person
+from tests.factories import new_fact
+from tests.integration.exchange.helpers import NOW
+
+BORN = dt.date(1990, 3, 15)
+CROWD = ["Андрій", "Богдан", "Василь", "Григорій", "Дмитро", "Євген", "Іван", "Олег"]
+
+
+def _person(engine: Engine, number: int, given_name: str, birth_date: dt.date) -> uuid.UUID:
+    # Ids in a known order: the crowd's sort before the person the record is about.
+    person_id = uuid.UUID(int=number)
+    identity = {
+        "surname": "Ґудзь",
+        "given_name": given_name,
+        "patronymic": "Остапович",
+        "birth_date": birth_date.isoformat(),
+        "birth_place": "м. Полтава",
+        "sex": "male",
+    }
+    with make_session_factory(engine)() as session, session.begin():
+        create_person(
+            session,
+            facts=[new_fact(FactKind.identity, identity, source="civil_status")],
+            now=NOW - dt.timedelta(days=30),
+            person_id=person_id,
+        )
+    return person_id
+
+
+@pytest.mark.parametrize("prefetched", [False, True], ids=["one-record", "chunk"])
+def test_the_person_born_that_day_is_scored_in_a_block_larger_than_the_limit(
+    engine: Engine, prefetched: bool
+) -> None:
+    # Same surname, born the year before, the same year and the year after: one block.
+    for number, given_name in enumerate(CROWD, start=1):
+        _person(engine, number, given_name, BORN.replace(year=1989 + number % 3, day=1))
+    taras = _person(engine, 2**120, "Тарас", BORN)
+    subject = Subject(
+        surname="Ґудзь", given_name="Тарас", patronymic="Остапович", birth_date=BORN, sex="male"
+    )
+    resolver = Resolver(max_candidates=4)
+    with make_session_factory(engine)() as session:
+        if prefetched:
+            resolver.prefetch(session, [subject])
+        resolution = resolver.resolve(session, subject)
+    assert resolution.outcome == "link"
+    assert resolution.person_id == taras
+
+
+def test_both_paths_take_the_same_candidates_from_a_crowded_block(engine: Engine) -> None:
+    for number, given_name in enumerate(CROWD, start=1):
+        _person(engine, number, given_name, BORN.replace(year=1989 + number % 3, day=number))
+    subject = Subject(surname="Ґудзь", given_name="Тарас", birth_date=BORN)
+    taken = []
+    for prefetched in (False, True):
+        resolver = Resolver(max_candidates=5)
+        with make_session_factory(engine)() as session:
+            if prefetched:
+                resolver.prefetch(session, [subject])
+            found = resolver.candidates(session, subject_profile(subject))
+        taken.append([person_id for person_id, _profile in found])
+    assert taken[0] == taken[1]
+    assert len(taken[0]) == 5
+    # The year of birth first, then a year apart; ids settle ties.
+    years = [1989 + person_id.int % 3 for person_id in taken[0]]
+    assert years == sorted(years, key=lambda year: abs(year - BORN.year))
