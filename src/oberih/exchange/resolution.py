@@ -53,7 +53,7 @@ class Resolution:
     person_id: uuid.UUID | None = None
     score: float | None = None
     fields: dict[str, Any] = field(default_factory=dict)
-    candidates: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # a review's best five
 
 
 def subject_profile(subject: Subject) -> Profile:
@@ -353,7 +353,8 @@ class Resolver:
         candidates = self._candidates(session, profile, forced)
         frequencies = self.dictionary(session).frequencies()
         # Ranked by the total alone (``score_total``, equal to ``score``'s); the levels that
-        # explain a decision are worked out for the few candidates it names.
+        # explain a decision are worked out for the best candidate, and for the five an officer
+        # compares when the decision is a review (only a review task shows them).
         ranked = sorted(
             (
                 (score_total(profile, stored, frequencies), person_id, stored)
@@ -363,15 +364,8 @@ class Resolver:
         )
         if not ranked:
             return Resolution("no_link", "probabilistic", fields={"candidates": 0, **invalid})
-        scored = [
-            (score(profile, stored, frequencies), person_id)
-            for _total, person_id, stored in ranked[:5]
-        ]
-        top = [
-            {"person_id": str(person_id), "score": result.total, "fields": result.fields}
-            for result, person_id in scored
-        ]
-        best, best_id = scored[0]
+        _best_total, best_id, best_stored = ranked[0]
+        best = score(profile, best_stored, frequencies)
         runner_up = ranked[1][0] if len(ranked) > 1 else float("-inf")
         fields = {**best.weights, "levels": best.fields, **invalid}
         thresholds = self.thresholds
@@ -381,10 +375,18 @@ class Resolver:
             and best.total - runner_up >= thresholds.margin
             and not conflicting
         ):
-            return Resolution("link", "probabilistic", best_id, best.total, fields, top)
+            return Resolution("link", "probabilistic", best_id, best.total, fields)
         if best.total >= thresholds.review or forced:
+            top = [
+                {"person_id": str(person_id), "score": result.total, "fields": result.fields}
+                for person_id, result in [(best_id, best)]
+                + [
+                    (person_id, score(profile, stored, frequencies))
+                    for _total, person_id, stored in ranked[1:5]
+                ]
+            ]
             return Resolution("review", "probabilistic", best_id, best.total, fields, top)
-        return Resolution("no_link", "probabilistic", None, best.total, fields, top)
+        return Resolution("no_link", "probabilistic", None, best.total, fields)
 
     def candidates(self, session: Session, profile: Profile) -> list[tuple[uuid.UUID, Profile]]:
         """Stored persons that may be ``profile`` (blocking only, unscored)."""
