@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg.errors import DeadlockDetected, SerializationFailure
+from psycopg.errors import DeadlockDetected, SerializationFailure, UniqueViolation
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -77,6 +77,7 @@ from oberih.rules.services import refresh_person, refresh_persons
 
 MAX_RECORDS_PER_BATCH = 100_000
 MAX_ATTEMPTS = 3
+MAX_RACES = 1  # whole-chunk retries of a chunk refused by a unique key (``_raced``)
 CHUNK_SIZE = 500  # records per transaction: see ``chunks``
 NO_MATCH = "no-matching-person"
 # Out-of-order messages come weeks late at most (the feeds' late deliveries: two months).
@@ -254,7 +255,7 @@ class Processor:
         A chunk of up to ``chunk_size`` records at a time, in one transaction (``chunks``).
         After each chunk the audit inbox is sequenced into the log, so the accesses of intake
         are leaves of the tree as soon as their facts are committed."""
-        done = deadlocks = 0
+        done = deadlocks = races = 0
         batches = None if batch_id is None else {batch_id}
         while limit is None or done < limit:
             size = self.chunk_size if limit is None else min(self.chunk_size, limit - done)
@@ -286,9 +287,17 @@ class Processor:
                     # a person in both): the database chose this one; the chunk is taken again.
                     deadlocks += 1
                     continue
+                if _raced(error) and races < MAX_RACES:
+                    # A key another worker committed first, most often a record re-sent in two
+                    # batches that two workers took at once: taken again as a chunk, the chunk
+                    # finds it committed and ends the re-send a duplicate. Record by record, a
+                    # transaction each, was a slow way to the same end.
+                    races += 1
+                    continue
                 done += self._one_by_one(keys)
+                deadlocks = races = 0
                 continue
-            deadlocks = 0
+            deadlocks = races = 0
             done += ended
             self._sequence_audit()
         return done
@@ -619,6 +628,12 @@ def _driver_error(error: DatabaseError) -> BaseException:
 def _transient(error: DatabaseError) -> bool:
     """A deadlock or serialisation failure: nothing wrong with the records, only the timing."""
     return isinstance(_driver_error(error), (DeadlockDetected, SerializationFailure))
+
+
+def _raced(error: DatabaseError) -> bool:
+    """A unique key refused: a race with another worker's commit, or a fault in the records
+    (then the chunk fails again and its records are taken one at a time)."""
+    return isinstance(_driver_error(error), UniqueViolation)
 
 
 def _error_name(error: DatabaseError) -> str:

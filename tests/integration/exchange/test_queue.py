@@ -214,13 +214,21 @@ def test_a_chunk_that_lost_a_deadlock_is_taken_again_as_a_chunk(
         assert batch_report(session, batch_id).counts["applied"] == 3
 
 
+def _copy_a_duplicate_key(session: Session) -> None:
+    """The same key twice in one COPY: PostgreSQL's own refusal, as psycopg raises it (intake
+    sends its COPYs through psycopg itself, whose errors SQLAlchemy never wraps)."""
+    raw = session.connection().connection.dbapi_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    with cursor.copy("COPY audit_tree (id, size, compact_range) FROM STDIN") as copy:
+        copy.write_row((1, 0, b""))
+
+
 @pytest.mark.postgres
-def test_a_chunk_refused_by_a_statement_sent_through_the_driver_is_retried_record_by_record(
+def test_a_chunk_refused_by_a_statement_sent_through_the_driver_is_taken_again(
     postgres_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Intake sends its COPYs through psycopg itself, whose errors SQLAlchemy never wraps: a
-    duplicate key found by a COPY (another worker committed the same fact first) must roll
-    the chunk back and take its records one at a time, not stop the worker."""
+    """A duplicate key found by a COPY (another worker committed the same fact first) must
+    roll the chunk back and take it again, not stop the worker."""
     import psycopg
 
     engine = make_engine(postgres_database_url)
@@ -232,22 +240,46 @@ def test_a_chunk_refused_by_a_statement_sent_through_the_driver_is_retried_recor
 
         def copies_a_duplicate_once(session: Session, records: list[Any]) -> int:
             if not refusals:
-                raw = session.connection().connection.dbapi_connection
-                cursor = raw.cursor()  # type: ignore[union-attr]
                 try:
-                    # The same key twice in one COPY: PostgreSQL's own refusal, as psycopg raises it.
-                    with cursor.copy(
-                        "COPY audit_tree (id, size, compact_range) FROM STDIN"
-                    ) as copy:
-                        copy.write_row((1, 0, b""))
+                    _copy_a_duplicate_key(session)
                 except psycopg.errors.UniqueViolation as refused:
                     refusals.append(type(refused).__name__)
                     raise
             return process_chunk(session, records)
 
+        def one_at_a_time(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("a key committed first by another worker: retried as a chunk")
+
         monkeypatch.setattr(processor, "process_chunk", copies_a_duplicate_once)
+        monkeypatch.setattr(processor, "process_record", one_at_a_time)
         assert processor.process_pending() == 3
         assert refusals == ["UniqueViolation"]
+        with make_session_factory(engine)() as session:
+            assert batch_report(session, batch_id).counts["applied"] == 3
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_chunk_a_unique_key_refuses_again_is_taken_record_by_record(
+    postgres_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused again when taken again, the fault is in the records, not in the timing: they are
+    taken one at a time, so that the one at fault is quarantined and the others apply."""
+    engine = make_engine(postgres_database_url)
+    try:
+        batch_id = _batch(engine, 3)
+        processor = Processor(sessions=make_session_factory(engine), clock=lambda: NOW)
+        attempts: list[int] = []
+
+        def always_refused(session: Session, records: list[Any]) -> int:
+            attempts.append(len(records))
+            _copy_a_duplicate_key(session)
+            raise AssertionError("the COPY above is refused")
+
+        monkeypatch.setattr(processor, "process_chunk", always_refused)
+        assert processor.process_pending() == 3
+        assert attempts == [3, 3]  # the chunk twice, then its records one at a time
         with make_session_factory(engine)() as session:
             assert batch_report(session, batch_id).counts["applied"] == 3
     finally:
