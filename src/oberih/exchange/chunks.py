@@ -54,8 +54,10 @@ from oberih.exchange.outcomes import (
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.persons.batch import append_many
 from oberih.persons.facts import FactKind, NewFact
-from oberih.persons.models import FactRow
-from oberih.persons.projection import add_name_counts
+from oberih.persons.models import FactRow, Person
+from oberih.persons.projection import add_name_counts, projection_row
+from oberih.persons.services import journal_fact
+from oberih.persons.state import fold
 from oberih.rules.services import refresh_persons
 
 if TYPE_CHECKING:
@@ -85,6 +87,8 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     links: dict[uuid.UUID, list[_Link]] = defaultdict(list)
     names: Counter[tuple[str, str, str]] = Counter()
     processor.deferred_name_counts = names
+    newborns: list[uuid.UUID] = []
+    births_in_bulk = processor.births_in_bulk
     try:
         for record, message in readable:
             adapted = adapt(record.source, message)
@@ -92,18 +96,24 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
             person_id = resolution.person_id
             if resolution.outcome == "link" and person_id is not None:
                 decisions.append(decision(record, resolution, now, outcome="link"))
-                links[person_id].append(_Link(record, adapted))
-                for kind, value in active_identifiers(adapted):
-                    resolver.identified(kind, value, person_id)
+            elif births_in_bulk and resolution.outcome != "review" and adapted.creates_person:
+                person_id = _born(processor, adapted, now)
+                newborns.append(person_id)
+                decisions.append(decision(record, resolution, now, outcome="new_person"))
             else:
                 event = processor.act(session, record, message, adapted, resolution, now)
                 events.extend([event] if event is not None else [])
+                continue
+            links[person_id].append(_Link(record, adapted))
+            for kind, value in active_identifiers(adapted):
+                resolver.identified(kind, value, person_id)
     finally:
         resolver.forget()
         processor.deferred_name_counts = None
-    session.flush()  # what the one-record path added through the ORM (births, reviews)
+    session.flush()  # what the one-record path added through the ORM (reviews, births)
     insert_many(session.connection(), LinkDecision, decisions)
-    events.extend(_apply_links(processor, session, links, now, names))
+    insert_many(session.connection(), Person, [{"id": i, "created_at": now} for i in newborns])
+    events.extend(_apply_links(processor, session, links, now, names, set(newborns)))
     # The name dictionary's rows are locked once, in one sorted order, as the chunk ends: two
     # workers counting a common surname's newborns at different moments of their chunks took
     # its row in different orders, and PostgreSQL broke the deadlock by failing a chunk.
@@ -112,6 +122,27 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     ended = [record.outcome_row() for record in records if record.state != RecordState.pending]
     update_many(session.connection(), ExchangeRecord, ("batch_id", "position"), ended)
     return len(ended)
+
+
+class NewbornRefused(Exception):
+    """A person the chunk registers in bulk (``_born``) cannot be written as a whole: the
+    chunk is rolled back and taken again with its births one at a time (``Processor.act``),
+    which quarantines the record at fault with the reason."""
+
+
+def _born(processor: Processor, adapted: Adapted, now: dt.datetime) -> uuid.UUID:
+    """A birth registers its person with the chunk's other writes, at its end: the records
+    after it in the chunk find the newborn in the resolver's memory, as they would find them
+    written (``Resolver.born``, from the facts folded as ``append_many`` folds them). One at a
+    time, in a savepoint of its own, a birth cost as much as ten other records."""
+    person_id = uuid.uuid4()
+    facts = [
+        journal_fact(item.fact, person_id=person_id, seq=seq, now=now)
+        for seq, item in enumerate(adapted.facts, start=1)
+    ]
+    processor.resolver.born(person_id, projection_row(fold(person_id, facts)))
+    processor.registered(now)
+    return person_id
 
 
 def _read(
@@ -196,9 +227,12 @@ def _apply_links(
     links: dict[uuid.UUID, list[_Link]],
     now: dt.datetime,
     names: Counter[tuple[str, str, str]],
+    newborns: set[uuid.UUID],
 ) -> list[AuditEvent]:
     """Append the linked records' facts, person by person, in bulk; see the module. Their
-    name dictionary count changes are added to ``names``, for the caller to write."""
+    name dictionary count changes are added to ``names``, for the caller to write. A newborn's
+    first link is their birth; one that cannot be appended in bulk ends the chunk
+    (``NewbornRefused``)."""
     if not links:
         return []
     superseded, in_chunk = _superseded(session, links)
@@ -220,12 +254,16 @@ def _apply_links(
                 else:  # an ending whose start never arrived is a closed interval on its own
                     facts.append(item.fact)
         appends[person_id] = facts
+    if newborns & one_by_one:
+        raise NewbornRefused("a newborn's facts end a record of the same chunk")
     batch = append_many(
         session,
         {p: f for p, f in appends.items() if p not in one_by_one},
         now=now,
         name_counts=names,
     )
+    if newborns & set(batch.refused):
+        raise NewbornRefused("a newborn's facts were refused")
     events: list[AuditEvent] = []
     for person_id, result in batch.results.items():
         appended = {(fact.source, fact.source_record_id) for fact in result.appended}

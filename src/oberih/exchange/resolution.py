@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -197,6 +197,9 @@ class Resolver:
         self._stored: dict[uuid.UUID, Profile] = {}
         # And the persons of the blocks the chunk's unidentified records fall in.
         self._blocks: _Blocks | None = None
+        # Persons a chunk registers, not written yet (``born``): surname key -> (birth year,
+        # id, profile). Every read of candidates adds them as the query would find them.
+        self._newborns: dict[str, list[tuple[int | None, uuid.UUID, Profile]]] = {}
 
     def dictionary(self, session: Session) -> NameDictionary:
         if self._dictionary is None:
@@ -216,6 +219,9 @@ class Resolver:
             if row is not None:
                 key, year, *candidate = row
                 self._blocks.add(key, year, _profile_of(candidate))
+        self._add_names(profile)
+
+    def _add_names(self, profile: Profile) -> None:
         if self._dictionary is None:
             return
         for part, name in (
@@ -225,6 +231,24 @@ class Resolver:
         ):
             if name:
                 self._dictionary.add(part, name)
+
+    def born(self, person_id: uuid.UUID, projection: Mapping[str, Any]) -> None:
+        """A person the chunk registers and writes at its end (``projection``: their
+        ``projection_row``): later records of the chunk find them as they would find them
+        written (``registered``), from memory, until ``forget``."""
+        _key, profile = _profile_of([projection[column.key] for column in _CANDIDATE_COLUMNS])
+        key, year = projection["surname_key"], projection["birth_year"]
+        self._stored[person_id] = profile
+        if key is not None:
+            self._newborns.setdefault(key, []).append((year, person_id, profile))
+        if self._blocks is not None:
+            self._blocks.add(key, year, (person_id, profile))
+        self._add_names(profile)
+
+    def discard_dictionary(self) -> None:
+        """Read the name dictionary again when next needed: a chunk rolled back may have added
+        the names of persons it did not register after all."""
+        self._dictionary = None
 
     def prefetch(self, session: Session, subjects: Iterable[Subject]) -> None:
         """Look up at once the identifiers a chunk of records carries and their owners'
@@ -305,6 +329,7 @@ class Resolver:
         self._owners = None
         self._stored = {}
         self._blocks = None
+        self._newborns = {}
 
     def _owner(self, session: Session, kind: str, value: str) -> uuid.UUID | None:
         if self._owners is not None and (kind, value) in self._owners:
@@ -403,10 +428,39 @@ class Resolver:
             conditions: list[Any] = [PersonStateRow.surname_key.in_(sorted(keys))]
             if born is not None:
                 conditions.append(PersonStateRow.birth_year.between(*years))
-            found = dict(self._profiles(session, conditions, nearest=born))
+            read = self._profiles(session, conditions, nearest=born)
+            found = dict(self._with_newborns(read, keys, years if born is not None else None, born))
         if forced:
-            found.update(self._profiles(session, [PersonStateRow.person_id.in_(sorted(forced))]))
+            unwritten = {person_id for person_id in forced if person_id in self._stored}
+            found.update((person_id, self._stored[person_id]) for person_id in sorted(unwritten))
+            if forced - unwritten:
+                wanted = sorted(forced - unwritten)
+                found.update(self._profiles(session, [PersonStateRow.person_id.in_(wanted)]))
         return list(found.items())
+
+    def _with_newborns(
+        self,
+        read: list[tuple[uuid.UUID, Profile]],
+        keys: set[str],
+        years: tuple[int, int] | None,
+        born: dt.date | None,
+    ) -> list[tuple[uuid.UUID, Profile]]:
+        """The candidates a query reads, with the chunk's unwritten newborns it would find
+        among them, in its order and within its limit."""
+        newborns = [
+            (person_id, profile)
+            for key in keys
+            for year, person_id, profile in self._newborns.get(key, ())
+            if years is None or (year is not None and years[0] <= year <= years[1])
+        ]
+        if not newborns:
+            return read
+        merged = read + newborns
+        if born is None:
+            merged.sort(key=lambda item: item[0])
+        else:
+            merged.sort(key=lambda item: _nearness(item[1], item[0], born))
+        return merged[: self.max_candidates]
 
     def _block(self, session: Session, profile: Profile) -> tuple[set[str], tuple[int, int]]:
         """Blocking: the surname keys that may be the record's surname (or its given name, for
@@ -486,10 +540,15 @@ class _Blocks:
         if born is None:
             found.sort(key=lambda item: item[1])
         else:
-            found.sort(
-                key=lambda item: (item[2].birth_date != born, abs(item[0] - born.year), item[1])
-            )
+            found.sort(key=lambda item: _nearness(item[2], item[1], born))
         return [(person_id, profile) for _year, person_id, profile in found[:limit]]
+
+
+def _nearness(profile: Profile, person_id: uuid.UUID, born: dt.date) -> tuple[bool, int, uuid.UUID]:
+    """The order candidates are cut in (``_Blocks.candidates``; ``Resolver._profiles`` in SQL):
+    born that day first, then by years apart, then by id."""
+    year_apart = abs(profile.birth_date.year - born.year) if profile.birth_date else 0
+    return (profile.birth_date != born, year_apart, person_id)
 
 
 def _has_names(profile: Profile) -> bool:

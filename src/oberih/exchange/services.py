@@ -39,7 +39,7 @@ from oberih.collector import collector_paused
 from oberih.db.queries import insert_many
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
-from oberih.exchange.chunks import active_identifiers, process_chunk
+from oberih.exchange.chunks import NewbornRefused, active_identifiers, process_chunk
 from oberih.exchange.matching import Profile
 from oberih.exchange.messages import Birth, Message, parse_source
 from oberih.exchange.models import (
@@ -246,6 +246,13 @@ class Processor:
     # While a chunk is processed (``chunks.process_chunk``): the name dictionary's count
     # changes of its births, written with the rest of the chunk's at its end.
     deferred_name_counts: Counter[tuple[str, str, str]] | None = field(default=None, repr=False)
+    # Births register their persons with the rest of their chunk (``chunks._born``); False for
+    # the one chunk taken again after a newborn could not be written in bulk.
+    births_in_bulk: bool = field(default=True, repr=False)
+
+    def registered(self, now: dt.datetime) -> None:
+        """This worker registered a person (a birth) at ``now``."""
+        self._registered_at = now
 
     def process_pending(
         self, *, batch_id: uuid.UUID | None = None, limit: int | None = None
@@ -274,6 +281,12 @@ class Processor:
                         continue
                     keys = [(record.batch_id, record.position) for record in records]
                     ended = self.process_chunk(session, records)
+            except NewbornRefused:
+                # Rolled back: taken again with its births one at a time, which say why.
+                logger.warning("chunk of %d records taken again: births one at a time", len(keys))
+                self.resolver.discard_dictionary()
+                self.births_in_bulk = False
+                continue
             except DATABASE_ERRORS as error:
                 # A race with another worker (the same record id in two batches, an identifier
                 # registered meanwhile) rolls the chunk back: its records are still pending.
@@ -282,6 +295,7 @@ class Processor:
                 if not keys:
                     raise
                 logger.warning("chunk of %d records failed (%s)", len(keys), _error_name(error))
+                self.resolver.discard_dictionary()  # it may hold names of births rolled back
                 if _transient(error) and deadlocks < MAX_ATTEMPTS:
                     # Two workers' chunks locked the same rows in another order (name counts,
                     # a person in both): the database chose this one; the chunk is taken again.
@@ -298,6 +312,7 @@ class Processor:
                 deadlocks = races = 0
                 continue
             deadlocks = races = 0
+            self.births_in_bulk = True
             done += ended
             self._sequence_audit()
         return done
@@ -498,7 +513,7 @@ class Processor:
         for kind, value in active_identifiers(adapted):
             self.resolver.identified(kind, value, person_id)
         finish(record, RecordState.applied, None, person_id=person_id)
-        self._registered_at = now
+        self.registered(now)
         return applied_event(record, person_id)
 
     def _create_in_bulk(

@@ -23,12 +23,12 @@ from oberih.db.engine import make_engine, make_session_factory
 from oberih.db.migrate import upgrade
 from oberih.exchange.bench import REFERENCE_DATE
 from oberih.exchange.feeds import generate_feed
-from oberih.exchange.models import ExchangeRecord, LinkDecision
+from oberih.exchange.models import ExchangeRecord, LinkDecision, MatchReview
 from oberih.exchange.services import Processor, receive_batch
 from oberih.identifiers import make_rnokpp
 from oberih.persons.bulk import load_people
 from oberih.persons.facts import FactKind
-from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, PersonStateRow
+from oberih.persons.models import FactRow, IdentifierRow, NameKeyRow, Person, PersonStateRow
 from oberih.persons.services import create_person, rebuild_name_dictionary, rebuild_projections
 from oberih.population import generate_population
 from oberih.rules.automatic import AUTO_ACTOR
@@ -220,6 +220,107 @@ def test_a_record_at_fault_is_quarantined_and_the_rest_of_its_chunk_applies(
         "a-2": ("applied", other_id, ""),
     }
     assert other_addresses == ["a-2"]
+
+
+NEWBORN = {
+    "surname": "Ковальчук",
+    "given_name": "Марко",
+    "patronymic": "Іванович",
+    "birth_date": "2026-10-01",
+    "sex": "male",
+}
+
+
+NO_BIRTH_DATE = NEWBORN | {"birth_date": None}
+
+
+def test_births_register_their_persons_with_the_chunk_and_later_records_find_them(
+    engine: Engine,
+) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        receive_batch(
+            session,
+            source="civil_status",
+            body=lines(
+                message("b-1", "birth", NEWBORN | {"birth_place": "м. Львів"}, **NEWBORN),
+                # The same child in the same chunk, found by names and birth date in memory.
+                message("d-1", "death", {"date_of_death": "2026-10-05"}, **NEWBORN),
+                # Without a birth date, by names alone: not sure enough, but the newborn is the
+                # candidate an officer is shown, as if they had been written already.
+                message("d-2", "death", {"date_of_death": "2026-10-05"}, **NO_BIRTH_DATE),
+            ),
+            signature=None,
+            ring=None,
+            now=NOW,
+        )
+    assert Processor(sessions=sessions, clock=lambda: NOW).process_pending() == 3
+    with sessions() as session:
+        ended = {
+            r.source_record_id: (r.state, r.person_id)
+            for r in session.scalars(select(ExchangeRecord))
+        }
+        newborn = ended["b-1"][1]
+        assert newborn is not None
+        assert ended == {
+            "b-1": ("applied", newborn),
+            "d-1": ("applied", newborn),
+            "d-2": ("review", None),
+        }
+        [review] = session.scalars(select(MatchReview))
+        assert review.candidates[0]["person_id"] == str(newborn)
+        kinds = session.scalars(select(FactRow.kind).where(FactRow.person_id == newborn)).all()
+        assert sorted(kinds) == ["death", "identity"]
+        projection = session.get(PersonStateRow, newborn)
+        assert projection is not None and projection.surname == "Ковальчук"
+
+
+def test_a_birth_that_cannot_be_written_in_bulk_is_quarantined_and_its_chunk_applies(
+    engine: Engine,
+) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+        # A fact the journal holds under the birth's record id, with other content: the
+        # newborn cannot be written (a conflicting re-send), the chunk is taken again with its
+        # births one at a time, and the birth is quarantined with the reason.
+        create_person(
+            session,
+            facts=[
+                new_fact(
+                    FactKind.contact,
+                    {"phone": "+380671112233"},
+                    source="civil_status",
+                    source_record_id="b-1",
+                )
+            ],
+            now=NOW - dt.timedelta(days=1),
+        )
+        receive_batch(
+            session,
+            source="civil_status",
+            body=lines(
+                message("b-1", "birth", NEWBORN, **NEWBORN),
+                message("d-1", "death", {"date_of_death": "2026-10-05"}),
+            ),
+            signature=None,
+            ring=None,
+            now=NOW,
+        )
+    processor = Processor(sessions=sessions, clock=lambda: NOW)
+    assert processor.process_pending() == 2
+    assert processor.births_in_bulk  # for the next chunk
+    with sessions() as session:
+        ended = {
+            r.source_record_id: (r.state, r.person_id, (r.reason or "").split(":")[0])
+            for r in session.scalars(select(ExchangeRecord))
+        }
+        persons = session.scalar(select(func.count()).select_from(Person))
+    assert ended == {
+        "b-1": ("quarantined", None, "conflict"),
+        "d-1": ("applied", person_id, ""),
+    }
+    assert persons == 2  # no newborn left behind
 
 
 OTHER_BIRTH = dt.date(1994, 6, 2)
