@@ -6,17 +6,20 @@ held intake to 84 records/s. A chunk is processed in three steps, in the claimin
 1. Read: parse every record, look up at once which earlier records share their ids (re-sends,
    conflicts) and who owns the identifiers they carry.
 2. Decide, record by record in order: identity resolution (from the prefetched owners and
-   candidate blocks, or by scores), then the outcome. Links are gathered per person; the rarer
-   outcomes (a birth that registers a person, an identity review, no match) take the one-record
-   path, ``Processor.act`` (a birth is written at once, through ``append_many``, and joins the
-   prefetched blocks and owners, so that the chunk's later records find the newborn as one
-   record at a time would).
-3. Write: every person's facts at once (``persons.batch.append_many``: one fold per person
-   whatever the number of their records, onto their stored state when that equals the fold of
-   their journal), their determinations (``refresh_persons``), the documents the new facts make
-   stale, link decisions and audit events in bulk.
+   candidate blocks, or by scores), then the outcome. Links are gathered per person. A birth
+   that registers a person gets the person's id and becomes their first link; the resolver
+   holds the newborn in memory (``Resolver.born``), so that the chunk's later records find them
+   as one record at a time would find them written. The rarer outcomes (an identity review, no
+   match) take the one-record path, ``Processor.act``.
+3. Write: the newborns' ``person`` rows, then every person's facts at once
+   (``persons.batch.append_many``: one fold per person whatever the number of their records,
+   onto their stored state when that equals the fold of their journal), their determinations
+   (``refresh_persons``), the documents the new facts make stale, link decisions and audit
+   events in bulk.
 
-A person ``append_many`` refuses (a conflicting re-send, an identifier another person holds, a
+A newborn ``append_many`` refuses rolls the chunk back (``NewbornRefused``): it is taken again
+with its births on the one-record path, which quarantines the one at fault with the reason. Any
+other person ``append_many`` refuses (a conflicting re-send, an identifier another person holds, a
 bad ``supersedes``) has their records applied one at a time (``Processor.apply``), each in a
 savepoint, so that the record at fault is quarantined with its reason and the others apply.
 Every record still ends in exactly one state; a chunk that fails as a whole rolls back and
