@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events
-from oberih.db.queries import insert_many, pairs_in, update_many
+from oberih.db.queries import among, insert_many, pairs_in, update_many
 from oberih.documents.services import revoke_stale_documents_of
 from oberih.exchange.adapters import Adapted, adapt
 from oberih.exchange.messages import Message
@@ -57,7 +57,7 @@ from oberih.exchange.outcomes import (
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.persons.batch import append_many
 from oberih.persons.facts import FactKind, NewFact
-from oberih.persons.models import FactRow, Person
+from oberih.persons.models import FactRow, Person, PersonStateRow
 from oberih.persons.projection import add_name_counts, projection_row
 from oberih.persons.services import journal_fact
 from oberih.persons.state import fold
@@ -68,6 +68,9 @@ if TYPE_CHECKING:
 
     from oberih.exchange.services import Processor
 
+# Records remembered as left pending once (``_held_elsewhere``); those another worker ended are
+# forgotten all at once past this many, so that the memory stays flat.
+MAX_DEFERRED = 10_000
 _SETTLED = (RecordState.applied, RecordState.duplicate, RecordState.review)
 _CONFLICT = "conflict: this record id was received before with different content"
 
@@ -113,6 +116,10 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     finally:
         resolver.forget()
         processor.deferred_name_counts = None
+    for person_id in _held_elsewhere(processor, session, links, newborns):
+        left = {(link.record.batch_id, link.record.position) for link in links.pop(person_id)}
+        processor.deferred |= left
+        decisions = [row for row in decisions if (row["batch_id"], row["position"]) not in left]
     session.flush()  # what the one-record path added through the ORM (reviews, births)
     insert_many(session.connection(), LinkDecision, decisions)
     insert_many(session.connection(), Person, [{"id": i, "created_at": now} for i in newborns])
@@ -123,8 +130,63 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     add_name_counts(session.connection(), names)
     queue_events(session, events, now=now)
     ended = [record.outcome_row() for record in records if record.state != RecordState.pending]
+    processor.deferred -= {(row["batch_id"], row["position"]) for row in ended}
+    if len(processor.deferred) > MAX_DEFERRED:  # left pending here, ended by another worker
+        processor.deferred.clear()
     update_many(session.connection(), ExchangeRecord, ("batch_id", "position"), ended)
     return len(ended)
+
+
+def _held_elsewhere(
+    processor: Processor,
+    session: Session,
+    links: dict[uuid.UUID, list[_Link]],
+    newborns: list[uuid.UUID],
+) -> set[uuid.UUID]:
+    """Lock the projections of the persons the chunk links records to, except those another
+    transaction holds (PostgreSQL: ``SKIP LOCKED``); return these, whose records the chunk
+    leaves pending for a later one, when the other worker has committed.
+
+    Two workers' chunks of 500 records about a register's recent arrivals share persons, and
+    the second to lock one waited for the first's whole transaction: a tenth of each worker's
+    time at two workers (``oberih bench ingest``). A record left pending once is waited for
+    the next time (``Processor.deferred``), so that a person whose records keep coming cannot
+    hold it back for ever. A person's records are all left or all taken: their order holds."""
+    if session.get_bind().dialect.name != "postgresql":
+        return set()  # one writer at a time
+    born = set(newborns)
+    wanted = sorted(person_id for person_id in links if person_id not in born)
+    if not wanted:
+        return set()
+    connection = session.connection()
+    dialect = connection.dialect.name
+    taken = set(
+        connection.scalars(
+            select(PersonStateRow.person_id)
+            .where(among(PersonStateRow.person_id, wanted, dialect=dialect))
+            .order_by(PersonStateRow.person_id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    missing = [person_id for person_id in wanted if person_id not in taken]
+    if not missing:
+        return set()
+    held = set(
+        connection.scalars(
+            select(PersonStateRow.person_id).where(
+                among(PersonStateRow.person_id, missing, dialect=dialect)
+            )
+        )
+    )
+    patient = {
+        person_id
+        for person_id in held
+        if any(
+            (link.record.batch_id, link.record.position) in processor.deferred
+            for link in links[person_id]
+        )
+    }
+    return held - patient
 
 
 class NewbornRefused(Exception):

@@ -67,7 +67,6 @@ class ExchangeBatch(Base):
 class ExchangeRecord(Base):
     __tablename__ = "exchange_record"
     __table_args__ = (
-        Index("ix_exchange_record_state", "state"),
         Index("ix_exchange_record_source_source_record_id", "source", "source_record_id"),
         # The queue: each batch's pending records in line order (``services.claim_chunk_rows``).
         Index(
@@ -76,6 +75,13 @@ class ExchangeRecord(Base):
             "position",
             postgresql_where=text("state = 'pending'"),
             sqlite_where=text("state = 'pending'"),
+        ),
+        # Only quarantined records are looked up by state, in order of processing (0016).
+        Index(
+            "ix_exchange_record_quarantined",
+            "processed_at",
+            postgresql_where=text("state = 'quarantined'"),
+            sqlite_where=text("state = 'quarantined'"),
         ),
     )
 

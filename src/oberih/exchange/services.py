@@ -249,6 +249,9 @@ class Processor:
     # Births register their persons with the rest of their chunk (``chunks._born``); False for
     # the one chunk taken again after a newborn could not be written in bulk.
     births_in_bulk: bool = field(default=True, repr=False)
+    # Records a chunk left pending because another worker held their person
+    # (``chunks._held_elsewhere``): the next time, their chunk waits for the person.
+    deferred: set[tuple[uuid.UUID, int]] = field(default_factory=set, repr=False)
 
     def registered(self, now: dt.datetime) -> None:
         """This worker registered a person (a birth) at ``now``."""

@@ -418,7 +418,9 @@ def _copy(
     ]  # fmt: skip
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} "
-        "(LIKE person_state INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        # The state keeps the projection's compression (LZ4, migration 0015): compressed
+        # once here, the document is moved into the projection as it is.
+        "(LIKE person_state INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS"
     )
     raw: Any = connection.connection.driver_connection
     with raw.cursor() as cursor:

@@ -4,6 +4,9 @@ and a worker that dies mid-record leaves it pending for the next."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+import uuid
 from typing import Any
 
 import pytest
@@ -12,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_engine, make_session_factory
-from oberih.exchange.models import ExchangeRecord
+from oberih.exchange.models import ExchangeRecord, RecordState
 from oberih.exchange.services import (
     Processor,
     batch_report,
@@ -20,7 +23,18 @@ from oberih.exchange.services import (
     claim_pending,
     receive_batch,
 )
-from tests.integration.exchange.helpers import NOW, RNOKPP, lines, message, register_person
+from oberih.identifiers import make_rnokpp
+from oberih.persons.facts import FactKind
+from oberih.persons.models import FactRow, PersonStateRow
+from oberih.persons.services import create_person
+from tests.factories import new_fact
+from tests.integration.exchange.helpers import (
+    NOW,
+    RNOKPP,
+    lines,
+    message,
+    register_person,
+)
 
 
 def _batch(engine: Engine, count: int):  # type: ignore[no-untyped-def]
@@ -282,5 +296,113 @@ def test_a_chunk_a_unique_key_refuses_again_is_taken_record_by_record(
         assert attempts == [3, 3]  # the chunk twice, then its records one at a time
         with make_session_factory(engine)() as session:
             assert batch_report(session, batch_id).counts["applied"] == 3
+    finally:
+        engine.dispose()
+
+
+def _two_persons_batch(engine: Engine) -> tuple[Any, uuid.UUID, uuid.UUID]:
+    """A batch of three records: two about one person, between them one about another."""
+    other_rnokpp = make_rnokpp(dt.date(1985, 6, 1), 8, "male")
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        first = register_person(session)
+        second = create_person(
+            session,
+            facts=[
+                new_fact(
+                    FactKind.identity,
+                    {
+                        "surname": "Лук'яненко",
+                        "given_name": "Левко",
+                        "patronymic": "Григорович",
+                        "birth_date": "1985-06-01",
+                        "sex": "male",
+                    },
+                    source="civil_status",
+                ),
+                new_fact(
+                    FactKind.identifier,
+                    {"identifier_kind": "rnokpp", "value": other_rnokpp},
+                    source="tax",
+                ),
+            ],
+            now=NOW - dt.timedelta(days=400),
+        ).person_id
+        body = lines(
+            message("x-1", "exit", {"crossed_on": "2026-10-01"}, rnokpp=RNOKPP),
+            message(
+                "x-2",
+                "exit",
+                {"crossed_on": "2026-10-02"},
+                rnokpp=other_rnokpp,
+                surname="Лук'яненко",
+                given_name="Левко",
+                patronymic="Григорович",
+                birth_date="1985-06-01",
+            ),
+            message("x-3", "entry", {"crossed_on": "2026-10-03"}, rnokpp=RNOKPP),
+        )
+        batch = receive_batch(
+            session, source="border", body=body, signature=None, ring=None, now=NOW
+        )
+        return batch.id, first, second
+
+
+def _states(engine: Engine, batch_id: Any) -> dict[int, str]:
+    with make_session_factory(engine)() as session:
+        rows = session.execute(
+            select(ExchangeRecord.position, ExchangeRecord.state).where(
+                ExchangeRecord.batch_id == batch_id
+            )
+        )
+        return {position: RecordState(state).value for position, state in rows}
+
+
+@pytest.mark.postgres
+def test_a_person_another_worker_holds_is_left_for_later_then_waited_for(
+    postgres_database_url: str,
+) -> None:
+    """A chunk does not wait for a person another transaction holds: their records stay
+    pending and the others apply. Taken again, the chunk waits for that person, so a person
+    busy elsewhere cannot hold their records back for ever; then they apply, in order."""
+    engine = make_engine(postgres_database_url)
+    try:
+        batch_id, held_person, other_person = _two_persons_batch(engine)
+        processor = Processor(sessions=make_session_factory(engine), clock=lambda: NOW)
+        worker = threading.Thread(target=processor.process_pending)
+        try:
+            with make_session_factory(engine)() as holder, holder.begin():
+                holder.execute(
+                    select(PersonStateRow.person_id)
+                    .where(PersonStateRow.person_id == held_person)
+                    .with_for_update()
+                )
+                worker.start()
+                deadline = time.monotonic() + 30
+                while _states(engine, batch_id)[2] != "applied" and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                time.sleep(0.3)  # the worker has taken the two other records again by now
+                assert _states(engine, batch_id) == {1: "pending", 2: "applied", 3: "pending"}
+                assert worker.is_alive()  # waiting for the person, not going round in circles
+        finally:
+            worker.join(timeout=30)
+        assert not worker.is_alive()
+        assert _states(engine, batch_id) == {1: "applied", 2: "applied", 3: "applied"}
+        assert processor.deferred == set()
+        with make_session_factory(engine)() as session:
+            journal = session.scalars(
+                select(FactRow.source_record_id)
+                .where(FactRow.person_id == held_person, FactRow.source == "border")
+                .order_by(FactRow.seq)
+            ).all()
+            assert journal == ["x-1", "x-3"]
+            assert (
+                session.scalar(
+                    select(FactRow.source_record_id).where(
+                        FactRow.person_id == other_person, FactRow.source == "border"
+                    )
+                )
+                == "x-2"
+            )
     finally:
         engine.dispose()
