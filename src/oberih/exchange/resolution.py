@@ -16,6 +16,7 @@ ARCHITECTURE decision 5: a score between the thresholds is never silently merged
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -186,11 +187,25 @@ _CANDIDATE_COLUMNS = (
 )
 
 
+# How long a resolver keeps the name dictionary it read. A worker runs for days, and the
+# persons other workers and bulk loads register meanwhile must reach its typo-tolerant blocking
+# and its name frequencies; reading the dictionary again costs a fraction of a second.
+DICTIONARY_MAX_AGE_SECONDS = 300.0
+
+
 class Resolver:
-    def __init__(self, *, thresholds: Thresholds | None = None, max_candidates: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        thresholds: Thresholds | None = None,
+        max_candidates: int = 200,
+        dictionary_max_age: float = DICTIONARY_MAX_AGE_SECONDS,
+    ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.max_candidates = max_candidates
+        self.dictionary_max_age = dictionary_max_age
         self._dictionary: NameDictionary | None = None
+        self._dictionary_read_at = 0.0  # time.monotonic()
         # Filled by ``prefetch`` for a chunk of records: (kind, value) -> owner (None: nobody),
         # and the identifying fields of those owners.
         self._owners: dict[tuple[str, str], uuid.UUID | None] | None = None
@@ -204,6 +219,7 @@ class Resolver:
     def dictionary(self, session: Session) -> NameDictionary:
         if self._dictionary is None:
             self._dictionary = NameDictionary.load(session)
+            self._dictionary_read_at = time.monotonic()
         return self._dictionary
 
     def registered(self, session: Session, person_id: uuid.UUID, profile: Profile) -> None:
@@ -252,7 +268,11 @@ class Resolver:
 
     def prefetch(self, session: Session, subjects: Iterable[Subject]) -> None:
         """Look up at once the identifiers a chunk of records carries and their owners'
-        identifying fields; ``resolve`` then reads them from memory until ``forget``."""
+        identifying fields; ``resolve`` then reads them from memory until ``forget``. A chunk
+        starts here: a name dictionary older than ``dictionary_max_age`` is read again (the
+        names of the persons a chunk registers are written before the next one starts)."""
+        if time.monotonic() - self._dictionary_read_at > self.dictionary_max_age:
+            self._dictionary = None
         wanted = sorted({item for s in subjects for item in subject_identifiers(s)[0]})
         owners: dict[tuple[str, str], uuid.UUID | None] = dict.fromkeys(wanted)
         if wanted:

@@ -78,3 +78,20 @@ def test_both_paths_take_the_same_candidates_from_a_crowded_block(engine: Engine
     # The year of birth first, then a year apart; ids settle ties.
     years = [1989 + person_id.int % 3 for person_id in taken[0]]
     assert years == sorted(years, key=lambda year: abs(year - BORN.year))
+
+
+@pytest.mark.parametrize("max_age", [0.0, 3600.0], ids=["old", "fresh"])
+def test_a_chunk_reads_an_old_name_dictionary_again(engine: Engine, max_age: float) -> None:
+    """A worker runs for days: names other workers register meanwhile reach its dictionary
+    once the dictionary it read is older than its maximum age, at the start of a chunk."""
+    resolver = Resolver(dictionary_max_age=max_age)
+    with make_session_factory(engine)() as session:
+        resolver.prefetch(session, [])
+        before = resolver.dictionary(session)
+    _person(engine, 1, "Тарас", BORN)  # registered by another worker meanwhile
+    with make_session_factory(engine)() as session:
+        resolver.prefetch(session, [])
+        after = resolver.dictionary(session)
+    known = {key for keys in after.counts.values() for key in keys}
+    assert (after is before) == (max_age > 0)
+    assert bool(known) == (max_age == 0)  # the new names, only in a dictionary read again
