@@ -31,6 +31,7 @@ a time would.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from oberih.exchange.services import Processor
+
+logger = logging.getLogger("oberih.exchange")
 
 # Records remembered as left pending once (``_held_elsewhere``); those another worker ended are
 # forgotten all at once past this many, so that the memory stays flat.
@@ -116,10 +119,13 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     finally:
         resolver.forget()
         processor.deferred_name_counts = None
-    for person_id in _held_elsewhere(processor, session, links, newborns):
+    held = _held_elsewhere(processor, session, links, newborns)
+    for person_id in held:
         left = {(link.record.batch_id, link.record.position) for link in links.pop(person_id)}
         processor.deferred |= left
         decisions = [row for row in decisions if (row["batch_id"], row["position"]) not in left]
+    if held:
+        logger.debug("records of %d persons another worker holds left pending", len(held))
     session.flush()  # what the one-record path added through the ORM (reviews, births)
     insert_many(session.connection(), LinkDecision, decisions)
     insert_many(session.connection(), Person, [{"id": i, "created_at": now} for i in newborns])
