@@ -120,11 +120,14 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
         resolver.forget()
         processor.deferred_name_counts = None
     held = _held_elsewhere(processor, session, links, newborns)
-    for person_id in held:
-        left = {(link.record.batch_id, link.record.position) for link in links.pop(person_id)}
+    if held:
+        left = {
+            (link.record.batch_id, link.record.position)
+            for person_id in held
+            for link in links.pop(person_id)
+        }
         processor.deferred |= left
         decisions = [row for row in decisions if (row["batch_id"], row["position"]) not in left]
-    if held:
         logger.debug("records of %d persons another worker holds left pending", len(held))
     session.flush()  # what the one-record path added through the ORM (reviews, births)
     insert_many(session.connection(), LinkDecision, decisions)
@@ -158,14 +161,14 @@ def _held_elsewhere(
     time at two workers (``oberih bench ingest``). A record left pending once is waited for
     the next time (``Processor.deferred``), so that a person whose records keep coming cannot
     hold it back for ever. A person's records are all left or all taken: their order holds."""
-    if session.get_bind().dialect.name != "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
         return set()  # one writer at a time
     born = set(newborns)
     wanted = sorted(person_id for person_id in links if person_id not in born)
     if not wanted:
         return set()
     connection = session.connection()
-    dialect = connection.dialect.name
     taken = set(
         connection.scalars(
             select(PersonStateRow.person_id)

@@ -428,13 +428,13 @@ class Resolver:
         ):
             return Resolution("link", "probabilistic", best_id, best.total, fields)
         if best.total >= thresholds.review or forced:
+            compared = [(best_id, best)] + [
+                (person_id, score(profile, stored, frequencies))
+                for _total, person_id, stored in ranked[1:5]
+            ]
             top = [
                 {"person_id": str(person_id), "score": result.total, "fields": result.fields}
-                for person_id, result in [(best_id, best)]
-                + [
-                    (person_id, score(profile, stored, frequencies))
-                    for _total, person_id, stored in ranked[1:5]
-                ]
+                for person_id, result in compared
             ]
             return Resolution("review", "probabilistic", best_id, best.total, fields, top)
         return Resolution("no_link", "probabilistic", None, best.total, fields)
@@ -457,10 +457,11 @@ class Resolver:
             read = self._profiles(session, conditions, nearest=born)
             found = dict(self._with_newborns(read, keys, years if born is not None else None, born))
         if forced:
-            unwritten = {person_id for person_id in forced if person_id in self._stored}
-            found.update((person_id, self._stored[person_id]) for person_id in sorted(unwritten))
-            if forced - unwritten:
-                wanted = sorted(forced - unwritten)
+            # Held in memory: the chunk's prefetched owners and its unwritten newborns.
+            held = {person_id for person_id in forced if person_id in self._stored}
+            found.update((person_id, self._stored[person_id]) for person_id in sorted(held))
+            if forced - held:
+                wanted = sorted(forced - held)
                 found.update(self._profiles(session, [PersonStateRow.person_id.in_(wanted)]))
         return list(found.items())
 
@@ -481,12 +482,7 @@ class Resolver:
         ]
         if not newborns:
             return read
-        merged = read + newborns
-        if born is None:
-            merged.sort(key=lambda item: item[0])
-        else:
-            merged.sort(key=lambda item: _nearness(item[1], item[0], born))
-        return merged[: self.max_candidates]
+        return _nearest_first(read + newborns, born, self.max_candidates)
 
     def _block(self, session: Session, profile: Profile) -> tuple[set[str], tuple[int, int]]:
         """Blocking: the surname keys that may be the record's surname (or its given name, for
@@ -558,21 +554,26 @@ class _Blocks:
         the person a record is about was left out as often as not. Those born on the record's
         day come first, then by how many years apart, then by id (a stable order)."""
         found = [
-            (year, person_id, profile)
+            (person_id, profile)
             for key in keys
             for year, person_id, profile in self.persons.get(key, ())
             if years[0] <= year <= years[1]
         ]
-        if born is None:
-            found.sort(key=lambda item: item[1])
-        else:
-            found.sort(key=lambda item: _nearness(item[2], item[1], born))
-        return [(person_id, profile) for _year, person_id, profile in found[:limit]]
+        return _nearest_first(found, born, limit)
+
+
+def _nearest_first(
+    candidates: list[tuple[uuid.UUID, Profile]], born: dt.date | None, limit: int
+) -> list[tuple[uuid.UUID, Profile]]:
+    """The order candidates are cut in (``_Blocks.candidates``, the newborns a query would
+    find; ``Resolver._profiles`` in SQL): born that day first, then by years apart, then by
+    id; by id alone without a birth date."""
+    if born is None:
+        return sorted(candidates, key=lambda item: item[0])[:limit]
+    return sorted(candidates, key=lambda item: _nearness(item[1], item[0], born))[:limit]
 
 
 def _nearness(profile: Profile, person_id: uuid.UUID, born: dt.date) -> tuple[bool, int, uuid.UUID]:
-    """The order candidates are cut in (``_Blocks.candidates``; ``Resolver._profiles`` in SQL):
-    born that day first, then by years apart, then by id."""
     year_apart = abs(profile.birth_date.year - born.year) if profile.birth_date else 0
     return (profile.birth_date != born, year_apart, person_id)
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from oberih.db.engine import make_session_factory
 from oberih.persons.bulk import load_people
 from oberih.persons.facts import FactKind
-from oberih.persons.services import PersonNotFound, append_facts, create_person
+from oberih.persons.services import PersonNotFound, append_facts
 from oberih.population import generate_population
 from oberih.rules.cli import app
 from oberih.rules.models import DeterminationRow
@@ -25,37 +25,15 @@ from oberih.rules.services import (
     recompute,
     store_determination,
 )
-from tests.factories import identity_payload, new_fact, utc
+from tests.factories import new_fact, utc
+from tests.integration.rules.helpers import father_of_three
 
 DAY = dt.date(2026, 11, 1)
 NOW = utc(2026, 11, 1)
 
 
 def _father(session: Session) -> uuid.UUID:
-    result = create_person(
-        session,
-        facts=[
-            new_fact(FactKind.identity, identity_payload(birth_date="1985-05-01")),
-            new_fact(
-                FactKind.military_registration,
-                {"category": "liable", "composition": "private"},
-                source="officer",
-                valid_from=dt.date(2010, 5, 1),
-            ),
-        ]
-        + [
-            new_fact(
-                FactKind.family,
-                {"relation": "child", "relative_birth_date": born},
-                source="civil_status",
-                valid_from=dt.date.fromisoformat(born),
-            )
-            for born in ("2009-03-01", "2011-07-20", "2016-02-10")
-        ],
-        now=NOW,
-    )
-    session.commit()
-    return result.person_id
+    return father_of_three(session, now=NOW)
 
 
 def test_a_stored_person_is_evaluated_from_their_journal(session: Session) -> None:

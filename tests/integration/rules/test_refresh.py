@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from oberih.persons.batch import append_many
 from oberih.persons.facts import FactKind, NewFact
 from oberih.persons.models import FactRow
-from oberih.persons.services import create_person
 from oberih.rules.models import DeterminationRow
 from oberih.rules.services import refresh_person, refresh_persons
-from tests.factories import identity_payload, new_fact, utc
+from tests.factories import new_fact, utc
+from tests.integration.rules.helpers import father_of_three
 
 NOW = utc(2026, 11, 1)
 # The eldest of three children turns 18 on 2027-03-01: the same facts, evaluated after that
@@ -23,30 +23,7 @@ LATER = utc(2027, 4, 1)
 
 
 def _father(session: Session) -> uuid.UUID:
-    person_id = create_person(
-        session,
-        facts=[
-            new_fact(FactKind.identity, identity_payload(birth_date="1985-05-01")),
-            new_fact(
-                FactKind.military_registration,
-                {"category": "liable", "composition": "private"},
-                source="officer",
-                valid_from=dt.date(2010, 5, 1),
-            ),
-        ]
-        + [
-            new_fact(
-                FactKind.family,
-                {"relation": "child", "relative_birth_date": born},
-                source="civil_status",
-                valid_from=dt.date.fromisoformat(born),
-            )
-            for born in ("2009-03-01", "2011-07-20", "2016-02-10")
-        ],
-        now=NOW,
-    ).person_id
-    session.commit()
-    return person_id
+    return father_of_three(session, now=NOW)
 
 
 def _determinations(session: Session, person_id: uuid.UUID) -> int:
