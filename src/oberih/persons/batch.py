@@ -402,6 +402,10 @@ def _update_identifiers(connection: Connection, rows: list[dict[str, Any]]) -> N
 _INCOMING = "person_state_incoming"
 
 
+def _source_key(fact: Fact) -> tuple[str, str]:
+    return fact.source, fact.source_record_id
+
+
 def _copy(
     connection: Connection,
     facts: list[Fact],
@@ -423,8 +427,12 @@ def _copy(
         "(LIKE person_state INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS"
     )
     raw: Any = connection.connection.driver_connection
+    # Facts in the order of their unique (source, record id): two workers' chunks that hold the
+    # same re-sent records (a source's copy in another batch) then meet on that index in one
+    # order, and the second waits for the first instead of deadlocking with it.
+    by_key = sorted(facts, key=_source_key)
     with raw.cursor() as cursor:
-        copy_facts(cursor, [fact_columns(fact) for fact in facts])
+        copy_facts(cursor, [fact_columns(fact) for fact in by_key])
         copy_rows(cursor, "change_event", CHANGE_COLUMNS, changes)
         copy_rows(cursor, "identifier", IDENTIFIER_COLUMNS, identifiers)
         copy_rows(cursor, _INCOMING, PROJECTION_COLUMNS, projections)

@@ -11,9 +11,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from oberih.db.engine import make_engine, make_session_factory
 from oberih.identifiers.rnokpp import make_rnokpp
 from oberih.identifiers.unzr import make_unzr
 from oberih.persons.batch import append_many
@@ -137,3 +139,43 @@ def test_an_identifier_sent_again_later_keeps_one_row(session: Session) -> None:
     rows = _stored_rows(session, person)
     assert rows == _folded_rows(session, person)
     assert [row["active"] for row in rows if row["kind"] == "passport_booklet"] == [True]
+
+
+@pytest.mark.postgres
+def test_facts_are_written_in_the_order_of_their_source_record_ids(
+    postgres_database_url: str,
+) -> None:
+    # Two intake workers whose chunks hold the same re-sent records (copies of births in two
+    # batches register two newborns) meet on the fact's unique (source, record id). Written in
+    # person order, their rows took that index in different orders and PostgreSQL broke the
+    # deadlock by failing a chunk; in key order the second waits for the first. The heap of a
+    # fresh table keeps one COPY's rows in the order they were sent.
+    engine = make_engine(postgres_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            persons = sorted(
+                _register(
+                    session, make_rnokpp(dt.date(1990, 1, day), 100 + day, "male"), f"АА00000{day}"
+                )
+                for day in (1, 2, 3)
+            )
+            appends = {
+                person: [
+                    new_fact(
+                        FactKind.death,
+                        {"date_of_death": "2026-01-05"},
+                        source="civil_status",
+                        source_record_id=record_id,
+                    )
+                ]
+                for person, record_id in zip(persons, ("cs-3", "cs-2", "cs-1"), strict=True)
+            }
+            _append(session, appends, day=1)
+            written = session.scalars(
+                text(
+                    "SELECT source_record_id FROM fact WHERE source_record_id LIKE 'cs-_' ORDER BY ctid"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert written == ["cs-1", "cs-2", "cs-3"]
