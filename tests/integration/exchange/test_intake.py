@@ -236,3 +236,21 @@ def test_a_name_may_hold_a_unicode_line_separator(engine: Engine) -> None:
             session, source="border", body=body, signature=keys.sign(body), ring=keys.ring, now=NOW
         )
         assert batch.record_count == 1
+
+
+def test_a_line_that_is_not_json_is_quarantined_saying_where(engine: Engine) -> None:
+    # NaN is not JSON (RFC 8259): a source that writes it sends a malformed record.
+    keys = SourceKeys("civil_status")
+    body = lines('{"message_type": "death", "payload": {"date', '{"message_type": NaN}')
+    batch_id = submit(engine, keys, body)
+    assert processor(engine).process_pending() == 2
+    with make_session_factory(engine)() as session:
+        reasons = session.scalars(
+            select(ExchangeRecord.reason)
+            .where(ExchangeRecord.batch_id == batch_id)
+            .order_by(ExchangeRecord.position)
+        ).all()
+    assert reasons == [
+        "malformed: not JSON (unexpected end of data, column 44)",
+        "malformed: not JSON (unexpected character, expected a JSON value, column 18)",
+    ]
