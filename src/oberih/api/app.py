@@ -40,6 +40,7 @@ from oberih.documents import pages as documents_pages
 from oberih.documents import views as documents_views
 from oberih.documents.keys import DocumentSettings, load_document_keys
 from oberih.exchange import views as exchange_views
+from oberih.exchange.settings import KEY_RING_SERVICE, load_configured_key_ring
 from oberih.persons import views as persons_views
 from oberih.rules import views as rules_views
 
@@ -88,6 +89,9 @@ def create_app(
     documents = DocumentSettings()
     context.services["document_settings"] = documents
     context.services["document_keys"] = load_document_keys(settings, documents, now=clock())
+    # The source registers' key ring, likewise: a ring that cannot be used stops the start,
+    # rather than every signed batch being refused later as signed by an unknown key.
+    context.services[KEY_RING_SERVICE] = load_configured_key_ring()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

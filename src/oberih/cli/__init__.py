@@ -11,6 +11,8 @@ from oberih.cli.app import app
 # sysexits.h EX_UNAVAILABLE: the database could not be reached or refused the work; a script or
 # a supervisor can tell it from a usage error (2) or a failed check (1).
 EXIT_DATABASE_UNAVAILABLE = 69
+# sysexits.h EX_IOERR: a file the command was told to read or write could not be.
+EXIT_FILE_ERROR = 74
 
 
 def main() -> None:
@@ -21,6 +23,11 @@ def main() -> None:
         # database, which host, what it said), never the statement or its parameters.
         typer.echo(f"oberih: database unavailable: {database_reason(exc)}", err=True)
         raise SystemExit(EXIT_DATABASE_UNAVAILABLE) from None
+    except OSError as exc:
+        # A path the operator gave that cannot be read or written: the path and the reason.
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        typer.echo(f"oberih: {where}{exc.strerror or exc}", err=True)
+        raise SystemExit(EXIT_FILE_ERROR) from None
 
 
 def database_reason(exc: BaseException) -> str:
@@ -29,4 +36,4 @@ def database_reason(exc: BaseException) -> str:
     return " ".join(str(reason).split()) or type(reason).__name__
 
 
-__all__ = ["EXIT_DATABASE_UNAVAILABLE", "app", "database_reason", "main"]
+__all__ = ["EXIT_DATABASE_UNAVAILABLE", "EXIT_FILE_ERROR", "app", "database_reason", "main"]

@@ -43,6 +43,7 @@ def serve_command(
     from oberih.api.app import create_app
     from oberih.audit.signing import AuditKeyError
     from oberih.documents.keys import DocumentKeyError
+    from oberih.exchange.signing import InvalidKeyRing
 
     if database_url:
         os.environ["OBERIH_DATABASE_URL"] = database_url
@@ -50,8 +51,9 @@ def serve_command(
         # Built here even when the workers build their own: a configuration that would stop
         # them (no identity provider, no audit key outside development) stops us once, clearly.
         app = create_app(load_settings(), serving=workers == 1)
-    except (InsecureConfiguration, AuditKeyError, DocumentKeyError) as exc:
-        err_console.print(f"[red]refusing to start:[/] {exc}")
+    except (InsecureConfiguration, AuditKeyError, DocumentKeyError, InvalidKeyRing) as exc:
+        # One line whatever the terminal's width: a supervisor's log keeps it whole.
+        err_console.print(f"[red]refusing to start:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 import uuid
 from pathlib import Path
@@ -35,13 +36,24 @@ from oberih.exchange.services import (
     receive_batch,
 )
 from oberih.exchange.settings import load_configured_key_ring
-from oberih.exchange.signing import BatchRejected, PrivateKey, key_entry, sign_batch
+from oberih.exchange.signing import (
+    ALGORITHMS,
+    BatchRejected,
+    InvalidKeyRing,
+    PrivateKey,
+    key_entry,
+    key_ring_from_document,
+    sign_batch,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Data exchange with the source registers.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Quarantined records.")
 review_app = typer.Typer(no_args_is_help=True, help="Identity reviews.")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(review_app, name="review")
+
+# sysexits.h EX_CONFIG: the configuration (here the key ring) cannot be used as it is.
+EXIT_CONFIGURATION = 78
 
 SourceArgument = Annotated[str, typer.Argument(help="Source register, e.g. tax, civil_status.")]
 
@@ -75,22 +87,50 @@ def keygen_command(
     """Make a signing key for a source register (development and tests) and register its
     public half in the key ring file."""
     parse_source(source)
+    if algorithm not in ALGORITHMS:
+        raise typer.BadParameter(f"use {' or '.join(ALGORITHMS)}", param_hint="--algorithm")
+    kid = kid or f"{source}-{_utc_now().date().isoformat()}"
+    # The ring is read and checked before anything is written: a key id registered twice
+    # could not say which key a signature names, and an existing key file is never replaced
+    # (the public half registered for it would then verify nothing).
+    try:
+        ring = json.loads(keys_file.read_text()) if keys_file.exists() else {"keys": []}
+        known = key_ring_from_document(ring, origin=f"key ring {keys_file}")
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(
+            f"{keys_file}: not JSON ({exc})", param_hint="--keys-file"
+        ) from None
+    except InvalidKeyRing as exc:
+        raise typer.BadParameter(str(exc), param_hint="--keys-file") from None
+    if known.find(source, kid) is not None:
+        raise typer.BadParameter(
+            f"key {kid!r} of {source} is already registered in {keys_file}", param_hint="--kid"
+        )
     key: PrivateKey = (
         ed25519.Ed25519PrivateKey.generate()
         if algorithm == "EdDSA"
         else ec.generate_private_key(ec.SECP256R1())
     )
-    kid = kid or f"{source}-{_utc_now().date().isoformat()}"
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    private_key.write_bytes(pem)
-    private_key.chmod(0o600)
-    ring = json.loads(keys_file.read_text()) if keys_file.exists() else {"keys": []}
+    private_key.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Created readable by its owner only, never for a moment by others (umask aside).
+        descriptor = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise typer.BadParameter(
+            f"{private_key} exists; a signing key is never overwritten", param_hint="--private-key"
+        ) from None
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
     ring["keys"].append(key_entry(source=source, kid=kid, private_key=key))
-    keys_file.write_text(json.dumps(ring, indent=2))
+    keys_file.parent.mkdir(parents=True, exist_ok=True)
+    written = keys_file.with_name(f".{keys_file.name}.new")
+    written.write_text(json.dumps(ring, indent=2))
+    written.replace(keys_file)  # the ring is whole, old or new, whenever it is read
     console.print(f"key [bold]{kid}[/] of {source} registered in {keys_file}")
 
 
@@ -128,7 +168,11 @@ def import_command(
     body = path.read_bytes()
     signature_path = signature or Path(f"{path}.jws")
     jws = signature_path.read_text().strip() if signature_path.exists() else None
-    ring = None if trusted else load_configured_key_ring()
+    try:
+        ring = None if trusted else load_configured_key_ring()
+    except InvalidKeyRing as exc:
+        typer.echo(f"oberih: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIGURATION) from None
     with open_engine(database_url) as engine:
         try:
             with unit_of_work(engine) as session:

@@ -7,7 +7,7 @@ register verifies the bytes it stores without re-encoding them. Algorithms are p
 (Ed25519) and ES256; the key is chosen by the header's ``kid`` among the keys registered *for
 that source*, so one register's key can never vouch for another's feed.
 
-The key ring is a JSON file (``OBERIH_EXCHANGE_KEYS``)::
+The key ring is a JSON file (``OBERIH_EXCHANGE_KEYS_FILE``)::
 
     {"keys": [{"source": "tax", "kid": "tax-2026", "alg": "EdDSA", "public_key": "-----BEGIN..."}]}
 """
@@ -60,11 +60,42 @@ class KeyRing:
         return self.keys.get((source, kid))
 
 
+class InvalidKeyRing(ValueError):
+    """The key ring cannot be used as it is; the message names the file, the entry and why.
+    A ring is refused whole: a register that silently dropped one entry would reject that
+    source's every batch as signed by an unknown key, and one that kept two keys under one id
+    could not say which of them a signature names."""
+
+
 def load_key_ring(path: Path) -> KeyRing:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidKeyRing(f"key ring {path}: cannot be read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise InvalidKeyRing(f"key ring {path}: not JSON ({exc})") from None
+    return key_ring_from_document(document, origin=f"key ring {path}")
+
+
+def key_ring_from_document(document: Any, *, origin: str = "key ring") -> KeyRing:
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list):
+        raise InvalidKeyRing(f'{origin}: expected {{"keys": [...]}}')
     ring = KeyRing()
-    for entry in document.get("keys", []):
-        ring.register(registered_key(entry))
+    for index, entry in enumerate(keys):
+        where = f"{origin}: keys[{index}]"
+        if not isinstance(entry, dict):
+            raise InvalidKeyRing(f"{where}: expected an object")
+        missing = [name for name in ("source", "kid", "alg", "public_key") if name not in entry]
+        if missing:
+            raise InvalidKeyRing(f"{where}: missing {', '.join(missing)}")
+        try:
+            key = registered_key(entry)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InvalidKeyRing(f"{where}: {exc}") from None
+        if ring.find(key.source, key.kid) is not None:
+            raise InvalidKeyRing(f"{where}: key {key.kid!r} of {key.source!r} is registered twice")
+        ring.register(key)
     return ring
 
 
@@ -72,9 +103,19 @@ def registered_key(entry: dict[str, Any]) -> RegisteredKey:
     alg = entry["alg"]
     if alg not in ALGORITHMS:
         raise ValueError(f"unsupported algorithm {alg!r}; use EdDSA or ES256")
-    public_key = serialization.load_pem_public_key(entry["public_key"].encode("ascii"))
+    if not isinstance(entry["source"], str) or not isinstance(entry["kid"], str):
+        raise ValueError("source and kid must be strings")
+    try:
+        public_key = serialization.load_pem_public_key(entry["public_key"].encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("public_key is not a PEM public key") from None
     if not isinstance(public_key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
         raise ValueError("only Ed25519 and P-256 keys can sign batches")
+    p256 = isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(
+        public_key.curve, ec.SECP256R1
+    )
+    if not (p256 if alg == "ES256" else isinstance(public_key, ed25519.Ed25519PublicKey)):
+        raise ValueError(f"an {alg} key must be {'P-256' if alg == 'ES256' else 'Ed25519'}")
     return RegisteredKey(source=entry["source"], kid=entry["kid"], alg=alg, public_key=public_key)
 
 

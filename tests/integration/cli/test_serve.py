@@ -149,3 +149,23 @@ def _wait_until_live(base: str, server: subprocess.Popen[bytes]) -> None:
         except httpx.TransportError:
             time.sleep(0.2)
     raise AssertionError("oberih serve did not answer within 60 s")
+
+
+def test_serve_refuses_to_start_with_a_key_ring_it_cannot_use(tmp_path: Path) -> None:
+    # Found at the start, in one line, not by each source register's batches being refused.
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text('{"keys": 1}')
+    environment = {
+        **os.environ,
+        "OBERIH_ENV": "development",
+        "OBERIH_EXCHANGE_KEYS_FILE": str(keys_file),
+    }
+    finished = subprocess.run(
+        [sys.executable, "-m", "oberih", "serve", "--port", str(_free_port()),
+         "--database-url", f"sqlite:///{tmp_path / 'oberih.db'}"],
+        capture_output=True, text=True, env=environment, timeout=60, check=False,
+    )  # fmt: skip
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [
+        f'refusing to start: key ring {keys_file}: expected {{"keys": [...]}}'
+    ]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from oberih.cli import app
 from oberih.db.engine import make_session_factory
+from oberih.exchange.cli import EXIT_CONFIGURATION
+from oberih.exchange.signing import load_key_ring
 from oberih.persons.facts import FactKind
 from oberih.persons.services import create_person
 from tests.factories import new_fact
@@ -92,3 +95,60 @@ def test_merge_and_unmerge_from_the_command_line(engine: Engine, database_url: s
     undone = runner.invoke(app, ["exchange", "unmerge", merge_id, "--database-url", database_url])
     assert undone.exit_code == 0, undone.output
     assert json.loads(undone.output)["undone"] is True
+
+
+def _keygen(keys_file: Path, private_key: Path, *extra: str) -> Result:
+    return CliRunner().invoke(
+        app,
+        ["exchange", "keygen", "tax", "--private-key", str(private_key),
+         "--keys-file", str(keys_file), *extra],
+    )  # fmt: skip
+
+
+def test_keygen_makes_its_directories_and_a_key_only_its_owner_reads(tmp_path: Path) -> None:
+    keys_file, private_key = tmp_path / "ring" / "keys.json", tmp_path / "secret" / "tax.pem"
+    made = _keygen(keys_file, private_key, "--kid", "tax-1")
+    assert made.exit_code == 0, made.output
+    assert stat.S_IMODE(private_key.stat().st_mode) == 0o600
+    assert [entry["kid"] for entry in json.loads(keys_file.read_text())["keys"]] == ["tax-1"]
+    assert load_key_ring(keys_file).find("tax", "tax-1") is not None
+
+
+@pytest.mark.parametrize(
+    ("key_file", "options", "says"),
+    [
+        ("tax.pem", ("--kid", "tax-2"), "exists; a signing key is never overwritten"),
+        ("other.pem", ("--kid", "tax-1"), "key 'tax-1' of tax is already registered"),
+        ("other.pem", ("--kid", "tax-3", "--algorithm", "RS256"), "use EdDSA or ES256"),
+    ],
+)
+def test_keygen_never_replaces_a_key_nor_registers_one_id_twice(
+    tmp_path: Path, key_file: str, options: tuple[str, ...], says: str
+) -> None:
+    keys_file, private_key = tmp_path / "keys.json", tmp_path / "tax.pem"
+    assert _keygen(keys_file, private_key, "--kid", "tax-1").exit_code == 0
+    ring, key = keys_file.read_bytes(), private_key.read_bytes()
+
+    refused = _keygen(keys_file, tmp_path / key_file, *options)
+
+    assert refused.exit_code == 2
+    assert says in " ".join(refused.output.replace("│", " ").split())
+    assert keys_file.read_bytes() == ring and private_key.read_bytes() == key
+    assert not (tmp_path / "other.pem").exists()
+
+
+def test_an_unusable_key_ring_stops_an_import_in_one_line(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text('{"keys": [{"source": "tax", "kid": "tax-1"}]}')
+    monkeypatch.setenv("OBERIH_EXCHANGE_KEYS_FILE", str(keys_file))
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(lines(message("d-1", "death", {"date_of_death": "2026-10-20"})))
+    result = CliRunner().invoke(
+        app, ["import", "civil_status", str(feed), "--database-url", database_url]
+    )
+    assert result.exit_code == EXIT_CONFIGURATION
+    assert result.output.strip() == (
+        f"oberih: key ring {keys_file}: keys[0]: missing alg, public_key"
+    )
