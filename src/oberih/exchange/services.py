@@ -29,7 +29,7 @@ from typing import Any
 
 import psycopg
 from psycopg.errors import DeadlockDetected, SerializationFailure, UniqueViolation
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -754,13 +754,38 @@ def batch_report(session: Session, batch_id: uuid.UUID) -> BatchReport:
     return BatchReport(batch.id, batch.source, batch.received_at, batch.record_count, counts)
 
 
+QuarantineKey = tuple[dt.datetime, uuid.UUID, int]  # processed_at, batch_id, position
+ReviewKey = tuple[dt.datetime, uuid.UUID, int, uuid.UUID]  # created_at, batch, position, id
+
+
 def quarantined(
-    session: Session, *, source: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    source: str | None = None,
+    limit: int = 100,
+    after: QuarantineKey | None = None,
 ) -> list[ExchangeRecord]:
+    """Quarantined records, oldest first; ``after`` the ``quarantine_key`` of the last one a
+    page showed. Every path that quarantines a record sets its ``processed_at``."""
+    order = (ExchangeRecord.processed_at, ExchangeRecord.batch_id, ExchangeRecord.position)
     query = select(ExchangeRecord).where(ExchangeRecord.state == RecordState.quarantined)
     if source:
         query = query.where(ExchangeRecord.source == source)
-    return list(session.scalars(query.order_by(ExchangeRecord.processed_at).limit(limit)))
+    if after is not None:
+        query = query.where(_after(order, after))
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def _after(order: tuple[Any, ...], key: tuple[Any, ...]) -> Any:
+    """Rows after ``key`` in ``order`` (a row comparison, one index range on both engines);
+    the key's values bound with their columns' types, as the rows store them."""
+    values = (literal(value, column.type) for column, value in zip(order, key, strict=True))
+    return tuple_(*order) > tuple_(*values)
+
+
+def quarantine_key(record: ExchangeRecord) -> QuarantineKey:
+    assert record.processed_at is not None  # see ``quarantined``
+    return record.processed_at, record.batch_id, record.position
 
 
 def get_record(session: Session, batch_id: uuid.UUID, position: int) -> ExchangeRecord:
@@ -790,9 +815,20 @@ def correct_record(
     return record
 
 
-def open_reviews(session: Session, *, limit: int = 100) -> list[MatchReview]:
+def open_reviews(
+    session: Session, *, limit: int = 100, after: ReviewKey | None = None
+) -> list[MatchReview]:
+    """Open identity reviews, oldest first, then in the order of their records; ``after`` the
+    ``review_key`` of the last one a page showed."""
+    order = (MatchReview.created_at, MatchReview.batch_id, MatchReview.position, MatchReview.id)
     query = select(MatchReview).where(MatchReview.status == "open")
-    return list(session.scalars(query.order_by(MatchReview.created_at).limit(limit)))
+    if after is not None:
+        query = query.where(_after(order, after))
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def review_key(review: MatchReview) -> ReviewKey:
+    return review.created_at, review.batch_id, review.position, review.id
 
 
 def get_review(session: Session, review_id: uuid.UUID) -> MatchReview:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from oberih.api.dependencies import AppContext, Context, DbSession, record_access
+from oberih.api.pagination import Cursor, Page, keyset_after, keyset_cursor
 from oberih.api.problems import ApiProblem
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
@@ -30,8 +31,10 @@ from oberih.exchange.services import (
     BatchReport,
     NotQuarantined,
     Processor,
+    QuarantineKey,
     RecordNotFound,
     ReviewClosed,
+    ReviewKey,
     ReviewNotFound,
     batch_report,
     correct_record,
@@ -39,9 +42,11 @@ from oberih.exchange.services import (
     get_record,
     get_review,
     open_reviews,
+    quarantine_key,
     quarantined,
     raw_json,
     receive_batch,
+    review_key,
 )
 from oberih.exchange.settings import key_ring_of
 from oberih.exchange.signing import BatchRejected
@@ -198,10 +203,24 @@ def list_quarantine(
     granted: Annotated[Access, Depends(access(Permission.exchange_quarantine_read))],
     source: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[RecordView]:
-    records = quarantined(session, source=source, limit=limit)
+    cursor: Cursor = None,
+) -> Page[RecordView]:
+    after = keyset_after(cursor, _quarantine_after)
+    records = quarantined(session, source=source, limit=limit + 1, after=after)
     record_access(session, granted.event(person_id=None, fields=("quarantine",)))
-    return [_quarantined(record) for record in records]
+    page = records[:limit]
+    next_cursor = None
+    if len(records) > limit:
+        processed_at, batch_id, position = quarantine_key(page[-1])
+        next_cursor = keyset_cursor((processed_at.isoformat(), str(batch_id), position))
+    return Page[RecordView](items=[_quarantined(r) for r in page], next_cursor=next_cursor)
+
+
+def _quarantine_after(key: list[Any]) -> QuarantineKey:
+    processed_at, batch_id, position = key
+    if not isinstance(position, int):
+        raise TypeError("position")
+    return dt.datetime.fromisoformat(processed_at), uuid.UUID(batch_id), position
 
 
 def _quarantined(record: ExchangeRecord) -> RecordView:
@@ -257,9 +276,33 @@ def replay_record(
 def list_reviews(
     session: DbSession,
     _granted: Annotated[Access, Depends(access(Permission.person_match_review))],
-    limit: int = 100,
-) -> list[ReviewSummary]:
-    return [_summary(session, review) for review in open_reviews(session, limit=min(limit, 1000))]
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = None,
+) -> Page[ReviewSummary]:
+    after = keyset_after(cursor, _review_after)
+    reviews = open_reviews(session, limit=limit + 1, after=after)
+    page = reviews[:limit]
+    next_cursor = None
+    if len(reviews) > limit:
+        created_at, batch_id, position, review_id = review_key(page[-1])
+        next_cursor = keyset_cursor(
+            (created_at.isoformat(), str(batch_id), position, str(review_id))
+        )
+    return Page[ReviewSummary](
+        items=[_summary(session, review) for review in page], next_cursor=next_cursor
+    )
+
+
+def _review_after(key: list[Any]) -> ReviewKey:
+    created_at, batch_id, position, review_id = key
+    if not isinstance(position, int):
+        raise TypeError("position")
+    return (
+        dt.datetime.fromisoformat(created_at),
+        uuid.UUID(batch_id),
+        position,
+        uuid.UUID(review_id),
+    )
 
 
 def _summary(session: Session, review: MatchReview) -> ReviewSummary:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oberih.persons.facts import Fact, FactKind
 from oberih.persons.state import Entry, PersonState
-
-T = TypeVar("T")
 
 # Text from callers never holds NUL: it means nothing in a register, and PostgreSQL cannot store it
 # (text and jsonb refuse it), so it is refused here, where the caller learns which field it was.
@@ -168,13 +166,6 @@ class FactRead(BaseModel):
             actor=fact.actor,
             supersedes_id=fact.supersedes_id,
         )
-
-
-class Page(BaseModel, Generic[T]):
-    """A page of a list; ``next_cursor`` is opaque and absent on the last page."""
-
-    items: list[T]
-    next_cursor: str | None = None
 
 
 OfficerFactKind = Literal[

@@ -28,6 +28,7 @@ from oberih.api.dependencies import (
     record_access,
     record_read,
 )
+from oberih.api.pagination import Cursor, Page, invalid_cursor
 from oberih.api.problems import ApiProblem, problem_responses
 from oberih.api.ratelimit import enforce
 from oberih.api.responses import rendered
@@ -46,7 +47,6 @@ from oberih.persons.schemas import (
     EntryRead,
     FactRead,
     OfficerCommand,
-    Page,
     PersonRead,
     ReservationRead,
     SearchHitRead,
@@ -100,15 +100,6 @@ IF_MATCH_PARAMETER = {
     "schema": {"type": "string", "pattern": VERSION_ETAG.pattern},
 }
 WITH_IF_MATCH: dict[str, Any] = {"parameters": [IF_MATCH_PARAMETER]}
-Cursor = Annotated[
-    str | None,
-    Query(
-        min_length=4,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_-]+={0,2}$",
-        description="Opaque: the `next_cursor` of the previous page.",
-    ),
-]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -222,19 +213,10 @@ def _offset(cursor: str | None) -> int:
     try:
         offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError:
-        raise _invalid_cursor() from None
+        raise invalid_cursor() from None
     if offset < 0:
-        raise _invalid_cursor()
+        raise invalid_cursor()
     return offset
-
-
-def _invalid_cursor() -> ApiProblem:
-    return ApiProblem(
-        422,
-        "validation",
-        "The cursor is not valid",
-        errors=[("cursor", "not a cursor this service issued")],
-    )
 
 
 @router.get(
@@ -602,4 +584,4 @@ def _cursor_person(cursor: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError:
-        raise _invalid_cursor() from None
+        raise invalid_cursor() from None

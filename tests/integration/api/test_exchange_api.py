@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import pytest
+
+from oberih.api.pagination import keyset_cursor
 from oberih.auth.principals import Principal, Role
 from oberih.db.engine import make_session_factory
 from oberih.exchange.services import Processor
@@ -51,7 +55,8 @@ def test_a_signed_batch_is_accepted_processed_and_counted(world: World) -> None:
         "/api/v1/exchange/quarantine", headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION")
     )
     assert listed.status_code == 200, listed.text
-    [record] = listed.json()
+    assert listed.json()["next_cursor"] is None
+    [record] = listed.json()["items"]
     assert record["reason"].startswith("malformed") and record["raw"] == "{broken"
     fixed = message("x-2", "entry", {"crossed_on": "2026-11-05"})
     replay = world.client.post(
@@ -109,7 +114,8 @@ def test_an_officer_decides_an_uncertain_identity(world: World) -> None:
     reviews = world.client.get(
         "/api/v1/exchange/reviews", headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION")
     ).json()
-    [review] = reviews
+    assert reviews["next_cursor"] is None
+    [review] = reviews["items"]
     detail = world.client.get(
         f"/api/v1/exchange/reviews/{review['review_id']}",
         headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION"),
@@ -129,3 +135,88 @@ def test_an_officer_decides_an_uncertain_identity(world: World) -> None:
     )
     assert again.status_code == 409
     assert dt.date(2026, 11, 1)  # the crossing keeps its own day (checked in the intake tests)
+
+
+def _every_page(world: World, path: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = world.client.get(
+            path, params=params, headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION")
+        )
+        assert response.status_code == 200, response.text
+        pages += 1
+        items += response.json()["items"]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return items, pages
+
+
+def test_the_quarantine_is_listed_page_by_page_to_its_end(world: World) -> None:
+    # An operator after a bad night has more quarantined records than one page holds.
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    broken = [f"{{broken {n}" for n in range(7)]
+    body = lines(*broken)
+    sent = world.client.post(
+        "/api/v1/exchange/border/batches",
+        content=body,
+        headers={**world.headers(BORDER), "X-Batch-Signature": keys.sign(body)},
+    )
+    assert sent.status_code == 202
+    drain(world)
+
+    items, pages = _every_page(world, "/api/v1/exchange/quarantine", limit=3)
+
+    assert pages == 3
+    assert [item["raw"] for item in items] == broken  # oldest first, then in line order
+
+
+def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    with make_session_factory(world.engine)() as session, session.begin():
+        register_person(session)
+    body = lines(
+        *(
+            message(f"x-{n}", "exit", {"crossed_on": f"2026-11-0{n}"},
+                    surname="Гудзь", patronymic=None, sex=None)
+            for n in range(1, 6)
+        )
+    )  # fmt: skip
+    sent = world.client.post(
+        "/api/v1/exchange/border/batches",
+        content=body,
+        headers={**world.headers(BORDER), "X-Batch-Signature": keys.sign(body)},
+    )
+    assert sent.status_code == 202
+    drain(world)
+
+    items, pages = _every_page(world, "/api/v1/exchange/reviews", limit=2)
+
+    assert pages == 3
+    assert len({item["review_id"] for item in items}) == 5
+    assert [item["position"] for item in items] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/exchange/quarantine", "/api/v1/exchange/reviews"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "AAAA",
+        keyset_cursor(["2026-11-01T00:00:00+00:00"]),
+        keyset_cursor(["yesterday", "5f0c0a3e-4d6f-4c1e-9a57-1a1f8b0c2d3e", 1]),
+        keyset_cursor(["2026-11-01T00:00:00+00:00", "not a uuid", 1]),
+        keyset_cursor({"after": 1}),
+    ],
+)
+def test_a_cursor_the_service_did_not_issue_is_a_422(world: World, path: str, cursor: str) -> None:
+    response = world.client.get(
+        path, params={"cursor": cursor}, headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION")
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "cursor", "reason": "not a cursor this service issued"}
+    ]
