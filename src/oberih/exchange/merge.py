@@ -1,7 +1,7 @@
 """Merging two persons found to be one, and undoing the merge, without losing a fact.
 
 Merge: the absorbed person's active identifiers are released (invalidated by new facts on the
-absorbed person), then every fact of the absorbed person that still counts, except their
+absorbed person, dated from the merge's day), then every fact of the absorbed person that still counts, except their
 identity, is copied onto the survivor (new facts of source "register", record id
 ``merge:<merge id>:<original fact id>``; facts superseded or retracted are not copied, they
 remain in the absorbed journal), and the identifiers are copied active. The survivor's own identity stays; the absorbed identity remains in the absorbed
@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oberih.exchange.models import PersonMerge
@@ -38,11 +39,31 @@ def merge_persons(
 ) -> PersonMerge:
     if survivor_id == absorbed_id:
         raise MergeNotAllowed("a person cannot be merged into themself")
+    for person_id in (absorbed_id, survivor_id):
+        # Absorbed once is absorbed: merged again, their facts would be copied twice; and a
+        # person absorbed cannot take in another. The earlier merge is undone first.
+        earlier = _absorbing(session, person_id)
+        if earlier is not None:
+            raise MergeNotAllowed(
+                f"person {person_id} was merged into {earlier.survivor_id} (merge "
+                f"{earlier.id}); undo that merge first"
+            )
     merge_id = uuid.uuid4()
     facts = load_facts(session, absorbed_id)
     state = fold(absorbed_id, facts)
-    active = [entry.data for entry in state.identifiers if entry.data.get("status") == "active"]
-    release = [_identifier(merge_id, "release", data, "invalidated", actor) for data in active]
+    entries = [entry for entry in state.identifiers if entry.data.get("status") == "active"]
+    active = [entry.data for entry in entries]
+    # An identifier's status is its latest fact by world date (``persons.state``): a release
+    # must be dated, from the merge's day (or the identifier's own, if that is later), or an
+    # identifier the source dated (an RNOKPP assigned on a day, a passport issued on one)
+    # would stay active on the absorbed person and could not be copied to the survivor.
+    release = [
+        _identifier(
+            merge_id, "release", entry.data, "invalidated", actor,
+            valid_from=max(now.date(), entry.valid_from or now.date()),
+        )
+        for entry in entries
+    ]  # fmt: skip
     if release:
         append_facts(session, person_id=absorbed_id, facts=release, now=now)
     counted = _counted(facts)
@@ -71,6 +92,12 @@ def merge_persons(
 def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.datetime) -> None:
     if merge.undone_at is not None:
         raise MergeNotAllowed("this merge is already undone")
+    later = _absorbing(session, merge.survivor_id)
+    if later is not None:  # the copies undone here went on to that survivor with the rest
+        raise MergeNotAllowed(
+            f"the survivor was merged since into {later.survivor_id} (merge {later.id}); "
+            "undo that merge first"
+        )
     retractions = [
         NewFact(
             kind=FactKind.retraction,
@@ -85,11 +112,35 @@ def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.date
     ]
     if retractions:
         append_facts(session, person_id=merge.survivor_id, facts=retractions, now=now)
-    restore = [_identifier(merge.id, "restore", data, "active", actor) for data in merge.released]
+    # Dated as the release was, or later: the latest fact by world date gives the status.
+    released_on = {
+        fact.source_record_id: fact.valid_from
+        for fact in load_facts(session, merge.absorbed_id)
+        if fact.source_record_id.startswith(f"release:{merge.id}:")
+    }
+    restore = [
+        _identifier(
+            merge.id, "restore", data, "active", actor,
+            valid_from=max(
+                now.date(),
+                released_on.get(_record_id(merge.id, "release", data)) or now.date(),
+            ),
+        )
+        for data in merge.released
+    ]  # fmt: skip
     if restore:
         append_facts(session, person_id=merge.absorbed_id, facts=restore, now=now)
     merge.undone_at = now
     merge.undone_by = actor
+
+
+def _absorbing(session: Session, person_id: uuid.UUID) -> PersonMerge | None:
+    """The merge in force (not undone) that absorbed ``person_id``, if any."""
+    return session.scalars(
+        select(PersonMerge).where(
+            PersonMerge.absorbed_id == person_id, PersonMerge.undone_at.is_(None)
+        )
+    ).first()
 
 
 def _counted(facts: list[Fact]) -> list[Fact]:
@@ -116,13 +167,24 @@ def _copy(merge_id: uuid.UUID, fact: Fact, actor: str) -> NewFact:
 
 
 def _identifier(
-    merge_id: uuid.UUID, step: str, data: dict[str, object], status: str, actor: str
+    merge_id: uuid.UUID,
+    step: str,
+    data: dict[str, object],
+    status: str,
+    actor: str,
+    *,
+    valid_from: dt.date,
 ) -> NewFact:
     return NewFact(
         kind=FactKind.identifier,
         payload={**data, "status": status},
+        valid_from=valid_from,
         source="register",
-        source_record_id=f"{step}:{merge_id}:{data['identifier_kind']}:{data['value']}",
+        source_record_id=_record_id(merge_id, step, data),
         legal_basis=MERGE_BASIS,
         actor=actor,
     )
+
+
+def _record_id(merge_id: uuid.UUID, step: str, data: dict[str, object]) -> str:
+    return f"{step}:{merge_id}:{data['identifier_kind']}:{data['value']}"

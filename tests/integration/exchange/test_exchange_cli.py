@@ -95,6 +95,31 @@ def test_merge_and_unmerge_from_the_command_line(engine: Engine, database_url: s
     undone = runner.invoke(app, ["exchange", "unmerge", merge_id, "--database-url", database_url])
     assert undone.exit_code == 0, undone.output
     assert json.loads(undone.output)["undone"] is True
+    again = runner.invoke(app, ["exchange", "unmerge", merge_id, "--database-url", database_url])
+    assert again.exit_code == 1
+    assert again.output.strip() == "oberih: merge refused: this merge is already undone"
+
+
+@pytest.mark.parametrize(
+    ("absorbed", "says"),
+    [
+        ("self", "a person cannot be merged into themself"),
+        ("00000000-0000-4000-8000-000000000000", "no such person"),
+    ],
+)
+def test_a_merge_the_register_refuses_is_one_line(
+    engine: Engine, database_url: str, absorbed: str, says: str
+) -> None:
+    with make_session_factory(engine)() as session, session.begin():
+        survivor = str(register_person(session))
+    refused = CliRunner().invoke(
+        app,
+        ["exchange", "merge", survivor, survivor if absorbed == "self" else absorbed,
+         "--database-url", database_url],
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"oberih: merge refused: {says}")
+    assert len(refused.output.strip().splitlines()) == 1
 
 
 def _keygen(keys_file: Path, private_key: Path, *extra: str) -> Result:

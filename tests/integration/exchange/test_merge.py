@@ -65,3 +65,100 @@ def test_merge_and_undo_keep_every_fact(engine: Engine) -> None:
         # Register time keeps the merged past: as known before the undo, the survivor was dead.
         merged_view = get_state(session, survivor, known_at=later + dt.timedelta(hours=1))
         assert merged_view.date_of_death == dt.date(2026, 10, 20)
+
+
+def test_identifiers_a_source_dated_move_to_the_survivor_and_back(engine: Engine) -> None:
+    # Feeds date identifiers (an UNZR assigned on a day, a passport issued on one), and an
+    # identifier's status is its latest fact by that date: an undated release lost to them,
+    # the absorbed person kept the identifiers active and the merge was refused.
+    sessions = make_session_factory(engine)
+    identity = {
+        "surname": "Ґудзь",
+        "given_name": "Тарас",
+        "birth_date": "1990-03-15",
+        "sex": "male",
+    }
+    with sessions() as session, session.begin():
+        survivor = register_person(session)
+        absorbed = create_person(
+            session,
+            facts=[
+                new_fact(FactKind.identity, identity, source="civil_status"),
+                new_fact(
+                    FactKind.identifier,
+                    {"identifier_kind": "unzr", "value": UNZR},
+                    valid_from=dt.date(2004, 3, 15),
+                ),
+                new_fact(
+                    FactKind.identifier,
+                    {"identifier_kind": "foreign_passport", "value": "FP123456"},
+                    valid_from=NOW.date() + dt.timedelta(days=30),  # dated ahead by its source
+                ),
+            ],
+            now=NOW,
+        ).person_id
+    later = NOW + dt.timedelta(days=1)
+    with sessions() as session, session.begin():
+        merge_id = merge_persons(
+            session, survivor_id=survivor, absorbed_id=absorbed, actor="officer-1", now=later
+        ).id
+    with sessions() as session:
+        assert find_person_by_identifier(session, "unzr", UNZR) == survivor
+        assert find_person_by_identifier(session, "foreign_passport", "FP123456") == survivor
+        assert get_state(session, absorbed).active_identifier("unzr") is None
+    with sessions() as session, session.begin():
+        stored = session.get(PersonMerge, merge_id)
+        assert stored is not None
+        undo_merge(session, merge=stored, actor="officer-1", now=later + dt.timedelta(days=1))
+    with sessions() as session:
+        assert find_person_by_identifier(session, "unzr", UNZR) == absorbed
+        assert find_person_by_identifier(session, "foreign_passport", "FP123456") == absorbed
+        assert get_state(session, survivor).active_identifier("unzr") is None
+
+
+def test_a_person_absorbed_is_not_merged_again_until_the_merge_is_undone(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    identity = {
+        "surname": "Ґудзь",
+        "given_name": "Тарас",
+        "birth_date": "1990-03-15",
+        "sex": "male",
+    }
+    with sessions() as session, session.begin():
+        first = register_person(session)
+        second, third = (
+            create_person(
+                session,
+                facts=[new_fact(FactKind.identity, identity, source="civil_status")],
+                now=NOW,
+            ).person_id
+            for _ in range(2)
+        )
+    later = NOW + dt.timedelta(days=1)
+    with sessions() as session, session.begin():
+        merge_id = merge_persons(
+            session, survivor_id=first, absorbed_id=second, actor="officer-1", now=later
+        ).id
+    for survivor, absorbed in ((third, second), (second, third)):
+        with sessions() as session, session.begin(), pytest.raises(MergeNotAllowed) as refused:
+            merge_persons(
+                session, survivor_id=survivor, absorbed_id=absorbed, actor="officer-1", now=later
+            )
+        assert f"was merged into {first} (merge {merge_id}); undo that merge first" in str(
+            refused.value
+        )
+    with sessions() as session, session.begin():  # the survivor absorbed in turn
+        chained = merge_persons(
+            session, survivor_id=third, absorbed_id=first, actor="officer-1", now=later
+        ).id
+    with sessions() as session, session.begin(), pytest.raises(MergeNotAllowed) as refused:
+        stored = session.get(PersonMerge, merge_id)
+        assert stored is not None
+        undo_merge(session, merge=stored, actor="officer-1", now=later)
+    assert f"merged since into {third} (merge {chained})" in str(refused.value)
+    with sessions() as session, session.begin():
+        for undone in (chained, merge_id):  # newest first, then the first can be merged again
+            stored = session.get(PersonMerge, undone)
+            assert stored is not None
+            undo_merge(session, merge=stored, actor="officer-1", now=later)
+        merge_persons(session, survivor_id=third, absorbed_id=second, actor="officer-1", now=later)
