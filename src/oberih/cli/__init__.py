@@ -6,7 +6,7 @@ import psycopg
 import sqlalchemy.exc
 import typer
 
-from oberih.cli.app import app
+from oberih.cli.app import EXIT_REFUSED, app
 
 # sysexits.h EX_UNAVAILABLE: the database could not be reached or refused the work; a script or
 # a supervisor can tell it from a usage error (2) or a failed check (1).
@@ -36,4 +36,11 @@ def database_reason(exc: BaseException) -> str:
     return " ".join(str(reason).split()) or type(reason).__name__
 
 
-__all__ = ["EXIT_DATABASE_UNAVAILABLE", "EXIT_FILE_ERROR", "app", "database_reason", "main"]
+__all__ = [
+    "EXIT_DATABASE_UNAVAILABLE",
+    "EXIT_FILE_ERROR",
+    "EXIT_REFUSED",
+    "app",
+    "database_reason",
+    "main",
+]

@@ -2,17 +2,64 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from oberih.audit import cli as audit_cli
 from oberih.auth import cli as auth_cli
 from oberih.cli import bench, db, demo, persons, population, serve
 from oberih.documents import cli as documents_cli
 from oberih.exchange import cli as exchange_cli
+from oberih.exchange.merge import MergeNotAllowed
+from oberih.exchange.services import (
+    BatchNotFound,
+    NotQuarantined,
+    RecordNotFound,
+    ReviewClosed,
+    ReviewNotFound,
+)
+from oberih.persons.services import IdentifierTaken, PersonNotFound
 from oberih.population import cli as population_cli
 from oberih.rules import cli as rules_cli
 
-app = typer.Typer(no_args_is_help=True, help="oberih: the register of persons liable for service.")
+# Refusals of the register an operator acts on: one line and exit status 1, never a traceback;
+# nothing is written (each command's unit of work rolls back).
+_NOT_FOUND: dict[type[Exception], str] = {
+    BatchNotFound: "no such batch",
+    RecordNotFound: "no such record",
+    ReviewNotFound: "no such review",
+    PersonNotFound: "no such person",
+}
+_REFUSED: tuple[type[Exception], ...] = (
+    NotQuarantined,
+    ReviewClosed,
+    MergeNotAllowed,
+    IdentifierTaken,
+)
+EXIT_REFUSED = 1
+
+
+class _Root(TyperGroup):
+    """The root group: says the register's refusals of any command (see above)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except tuple(_NOT_FOUND) as exc:
+            typer.echo(f"oberih: {_NOT_FOUND[type(exc)]}: {exc}", err=True)
+            raise typer.Exit(EXIT_REFUSED) from None
+        except _REFUSED as exc:
+            typer.echo(f"oberih: refused: {exc}", err=True)
+            raise typer.Exit(EXIT_REFUSED) from None
+
+
+app = typer.Typer(
+    cls=_Root,
+    no_args_is_help=True,
+    help="oberih: the register of persons liable for service.",
+)
 app.add_typer(db.app, name="db")
 app.add_typer(persons.app, name="person")
 app.add_typer(bench.app, name="bench")

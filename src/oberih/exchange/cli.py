@@ -8,8 +8,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -385,7 +383,7 @@ def merge_command(
     """Merge a person recorded twice into the survivor (every fact kept; can be undone)."""
     from oberih.exchange.merge import merge_persons
 
-    with open_engine(database_url) as engine, _merge_refusals(), unit_of_work(engine) as session:
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
         merge = merge_persons(
             session, survivor_id=survivor, absorbed_id=absorbed, actor=operator(), now=_utc_now()
         )
@@ -399,30 +397,13 @@ def unmerge_command(merge_id: uuid.UUID, database_url: DatabaseUrl = None) -> No
     from oberih.exchange.merge import undo_merge
     from oberih.exchange.models import PersonMerge
 
-    with open_engine(database_url) as engine, _merge_refusals(), unit_of_work(engine) as session:
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
         merge = session.get(PersonMerge, merge_id)
         if merge is None:
             raise typer.BadParameter("no such merge")
         undo_merge(session, merge=merge, actor=operator(), now=_utc_now())
         _after_merge(session, merge.survivor_id, merge.absorbed_id)
         _echo({"merge_id": str(merge_id), "undone": True})
-
-
-@contextmanager
-def _merge_refusals() -> Iterator[None]:
-    """A merge or undo the register refuses is one line and exit 1, nothing written (the unit
-    of work inside rolls back): the operator fixes the cause and runs it again."""
-    from oberih.exchange.merge import MergeNotAllowed
-    from oberih.persons.services import IdentifierTaken, PersonNotFound
-
-    try:
-        yield
-    except PersonNotFound as exc:
-        typer.echo(f"oberih: merge refused: no such person {exc}", err=True)
-        raise typer.Exit(1) from None
-    except (MergeNotAllowed, IdentifierTaken) as exc:
-        typer.echo(f"oberih: merge refused: {exc}", err=True)
-        raise typer.Exit(1) from None
 
 
 def _after_merge(session: Any, *person_ids: uuid.UUID) -> None:

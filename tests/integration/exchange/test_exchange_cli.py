@@ -97,14 +97,14 @@ def test_merge_and_unmerge_from_the_command_line(engine: Engine, database_url: s
     assert json.loads(undone.output)["undone"] is True
     again = runner.invoke(app, ["exchange", "unmerge", merge_id, "--database-url", database_url])
     assert again.exit_code == 1
-    assert again.output.strip() == "oberih: merge refused: this merge is already undone"
+    assert again.output.strip() == "oberih: refused: this merge is already undone"
 
 
 @pytest.mark.parametrize(
     ("absorbed", "says"),
     [
-        ("self", "a person cannot be merged into themself"),
-        ("00000000-0000-4000-8000-000000000000", "no such person"),
+        ("self", "refused: a person cannot be merged into themself"),
+        ("00000000-0000-4000-8000-000000000000", "no such person: "),
     ],
 )
 def test_a_merge_the_register_refuses_is_one_line(
@@ -118,7 +118,7 @@ def test_a_merge_the_register_refuses_is_one_line(
          "--database-url", database_url],
     )  # fmt: skip
     assert refused.exit_code == 1
-    assert refused.output.startswith(f"oberih: merge refused: {says}")
+    assert refused.output.startswith(f"oberih: {says}")
     assert len(refused.output.strip().splitlines()) == 1
 
 
@@ -177,3 +177,25 @@ def test_an_unusable_key_ring_stops_an_import_in_one_line(
     assert result.output.strip() == (
         f"oberih: key ring {keys_file}: keys[0]: missing alg, public_key"
     )
+
+
+NO_SUCH = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["exchange", "batch", NO_SUCH], f"no such batch: {NO_SUCH}"),
+        (["exchange", "review", "show", NO_SUCH], f"no such review: {NO_SUCH}"),
+        (["exchange", "review", "link", NO_SUCH, NO_SUCH], f"no such review: {NO_SUCH}"),
+        (["exchange", "review", "reject", NO_SUCH], f"no such review: {NO_SUCH}"),
+        (["exchange", "quarantine", "replay", NO_SUCH, "1"], f"no such record: {NO_SUCH}/1"),
+    ],
+)
+def test_what_the_register_does_not_hold_is_named_in_one_line(
+    database_url: str, command: list[str], says: str
+) -> None:
+    # An officer's or operator's mistyped id at 3 a.m.: the id and what it is not, exit 1.
+    result = CliRunner().invoke(app, [*command, "--database-url", database_url])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"oberih: {says}"
