@@ -21,6 +21,7 @@ what the feeds are known to look like (documented per level) rather than estimat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -147,9 +148,47 @@ def birth_date_level(record: dt.date, stored: dt.date) -> str:
     return "same_year" if record.year == stored.year else "different"
 
 
+# The levels of a birth date written wrongly in the typical ways (a clerk's slip).
+TYPICAL_DATE_ERRORS = frozenset({"swapped_day_month", "one_off"})
+
+
+@lru_cache(maxsize=65536)
+def typical_errors(born: dt.date) -> frozenset[dt.date]:
+    """Every date a record about a person born on ``born`` typically carries instead: a day
+    either side, day and month swapped, one digit of YYYYMMDD mistyped (the levels of
+    ``TYPICAL_DATE_ERRORS``; a finite set, so that blocking can look for them first)."""
+    found: set[dt.date] = set()
+    for days in (-1, 1):
+        with contextlib.suppress(OverflowError):  # a day either side of date.min or max
+            found.add(born + dt.timedelta(days=days))
+    digits = _digits(born)
+    variants = [(born.year, born.day, born.month)] + [
+        (int(text[:4]), int(text[4:6]), int(text[6:]))
+        for position in range(8)
+        for digit in "0123456789"
+        if digit != digits[position]
+        for text in [digits[:position] + digit + digits[position + 1 :]]
+    ]
+    for year, month, day in variants:
+        try:
+            found.add(dt.date(year, month, day))
+        except ValueError:
+            continue  # not a date
+    # Within the block's years only (``Resolver._block``: the birth year and one either side).
+    return frozenset(
+        d
+        for d in found
+        if abs(d.year - born.year) <= 1 and birth_date_level(born, d) in TYPICAL_DATE_ERRORS
+    )
+
+
 def _one_digit_apart(left: dt.date, right: dt.date) -> bool:
-    a, b = left.strftime("%Y%m%d"), right.strftime("%Y%m%d")
-    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    return sum(x != y for x, y in zip(_digits(left), _digits(right), strict=True)) == 1
+
+
+def _digits(day: dt.date) -> str:
+    # Not strftime: its %Y does not pad years before 1000 to four digits.
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 @lru_cache(maxsize=65536)

@@ -26,11 +26,17 @@ from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Date, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from oberih.db.queries import among, pairs_in
-from oberih.exchange.matching import NameFrequencies, Profile, score, score_total
+from oberih.exchange.matching import (
+    NameFrequencies,
+    Profile,
+    score,
+    score_total,
+    typical_errors,
+)
 from oberih.exchange.messages import Subject
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.names import name_keys
@@ -508,12 +514,23 @@ class Resolver:
         order: list[Any] = [PersonStateRow.person_id]
         if nearest is not None:
             order[:0] = [
-                case((PersonStateRow.birth_date == nearest, 0), else_=1),
-                func.abs(PersonStateRow.birth_year - nearest.year),
+                case(
+                    (PersonStateRow.birth_date == nearest, 0),
+                    (PersonStateRow.birth_date.in_(sorted(typical_errors(nearest))), 1),
+                    else_=2,
+                ),
+                func.coalesce(_days_apart(_dialect(session), nearest), NO_DATE_DAYS),
             ]
         query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(*order)
         query = query.limit(self.max_candidates if limit == -1 else limit)
         return [_profile_of(row) for row in _core(session).execute(query).all()]
+
+
+def _days_apart(dialect: str, born: dt.date) -> Any:
+    """Days between a stored birth date and ``born``, in SQL (null without a date)."""
+    if dialect == "postgresql":
+        return func.abs(PersonStateRow.birth_date - literal(born, Date))
+    return func.abs(func.julianday(PersonStateRow.birth_date) - func.julianday(born.isoformat()))
 
 
 def _profile_of(row: Any) -> tuple[uuid.UUID, Profile]:
@@ -566,16 +583,28 @@ def _nearest_first(
     candidates: list[tuple[uuid.UUID, Profile]], born: dt.date | None, limit: int
 ) -> list[tuple[uuid.UUID, Profile]]:
     """The order candidates are cut in (``_Blocks.candidates``, the newborns a query would
-    find; ``Resolver._profiles`` in SQL): born that day first, then by years apart, then by
-    id; by id alone without a birth date."""
+    find; ``Resolver._profiles`` in SQL): born that day first, then on a date that is a
+    typical error for it (``matching.typical_errors``), then by days apart, then by id; by id
+    alone without a birth date.
+
+    A national register's common surname holds thousands of persons a year: cut by id after
+    the exact day, the person a record with a slip in the date is about (a day off, day and
+    month swapped, a digit mistyped) was left out unless the block was small."""
     if born is None:
         return sorted(candidates, key=lambda item: item[0])[:limit]
     return sorted(candidates, key=lambda item: _nearness(item[1], item[0], born))[:limit]
 
 
-def _nearness(profile: Profile, person_id: uuid.UUID, born: dt.date) -> tuple[bool, int, uuid.UUID]:
-    year_apart = abs(profile.birth_date.year - born.year) if profile.birth_date else 0
-    return (profile.birth_date != born, year_apart, person_id)
+# Days apart of a candidate without a birth date: after every dated one (SQL: ``coalesce``).
+NO_DATE_DAYS = 1_000_000
+
+
+def _nearness(profile: Profile, person_id: uuid.UUID, born: dt.date) -> tuple[int, int, uuid.UUID]:
+    stored = profile.birth_date
+    if stored is None:
+        return (2, NO_DATE_DAYS, person_id)
+    rank = 0 if stored == born else 1 if stored in typical_errors(born) else 2
+    return (rank, abs((stored - born).days), person_id)
 
 
 def _has_names(profile: Profile) -> bool:

@@ -75,9 +75,38 @@ def test_both_paths_take_the_same_candidates_from_a_crowded_block(engine: Engine
         taken.append([person_id for person_id, _profile in found])
     assert taken[0] == taken[1]
     assert len(taken[0]) == 5
-    # The year of birth first, then a year apart; ids settle ties.
+    # Nearest by days (so the year of birth first, then a year apart); ids settle ties.
     years = [1989 + person_id.int % 3 for person_id in taken[0]]
     assert years == sorted(years, key=lambda year: abs(year - BORN.year))
+
+
+@pytest.mark.parametrize("prefetched", [False, True], ids=["one-record", "chunk"])
+@pytest.mark.parametrize(
+    "written",
+    [dt.date(1990, 12, 3), dt.date(1990, 3, 13), dt.date(1990, 8, 12)],
+    ids=["day-and-month-swapped", "a-day-off", "a-digit-mistyped"],
+)
+def test_the_person_a_slip_in_the_date_hides_is_scored_in_a_crowded_block(
+    engine: Engine, prefetched: bool, written: dt.date
+) -> None:
+    # Born 12 March 1990; the record says otherwise by a clerk's slip. The crowd of the same
+    # surname and year, born nearer to the written date by days and first by id, filled the
+    # limit: cut by id after the exact day, Taras was never compared.
+    born = dt.date(1990, 3, 12)
+    for number, given_name in enumerate(CROWD, start=1):
+        # 11 to 18 days after the written date: two digits apart, not a slip of it.
+        _person(engine, number, given_name, written + dt.timedelta(days=10 + number))
+    taras = _person(engine, 2**120, "Тарас", born)
+    subject = Subject(
+        surname="Ґудзь", given_name="Тарас", patronymic="Остапович", birth_date=written
+    )
+    resolver = Resolver(max_candidates=4)
+    with make_session_factory(engine)() as session:
+        if prefetched:
+            resolver.prefetch(session, [subject])
+        found = resolver.candidates(session, subject_profile(subject))
+    assert found[0][0] == taras
+    assert len(found) == 4
 
 
 @pytest.mark.parametrize("max_age", [0.0, 3600.0], ids=["old", "fresh"])

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oberih.exchange.matching import NameFrequencies, Profile, score, score_total
+from oberih.exchange.matching import (
+    TYPICAL_DATE_ERRORS,
+    NameFrequencies,
+    Profile,
+    birth_date_level,
+    score,
+    score_total,
+    typical_errors,
+)
 
 # Spellings that fall in every name level against each other: the same name, its KMU-55 and
 # Russian-style romanisations, a typo, a different name, names that fit both name slots.
@@ -75,3 +84,30 @@ def test_swapped_names_a_little_better_than_straight_ones_keep_the_straight_tota
     full = score(record, stored, NameFrequencies())
     assert "name_order" not in full.fields
     assert score_total(record, stored, NameFrequencies()) == full.total
+
+
+@given(
+    born=st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2099, 12, 31)),
+    apart=st.integers(min_value=-400, max_value=400),
+)
+def test_typical_errors_are_exactly_the_dates_of_the_typical_levels(
+    born: dt.date, apart: int
+) -> None:
+    # Blocking looks for these dates first: the set must be what the scores call a slip.
+    other = born + dt.timedelta(days=apart)
+    expected = birth_date_level(born, other) in TYPICAL_DATE_ERRORS
+    assert (other in typical_errors(born)) == expected
+
+
+@pytest.mark.parametrize(
+    ("born", "slips"),
+    [
+        (dt.date(1990, 3, 12), [dt.date(1990, 12, 3), dt.date(1990, 3, 11), dt.date(1990, 8, 12)]),
+        (dt.date(1999, 12, 31), [dt.date(2000, 1, 1), dt.date(1998, 12, 31)]),
+    ],
+)
+def test_a_swap_a_day_off_and_a_mistyped_digit_are_typical(
+    born: dt.date, slips: list[dt.date]
+) -> None:
+    assert set(slips) <= typical_errors(born)
+    assert born not in typical_errors(born)
