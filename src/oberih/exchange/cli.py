@@ -22,6 +22,7 @@ from oberih.cli.context import console, open_engine, unit_of_work
 from oberih.cli.db import DatabaseUrl
 from oberih.cli.persons import operator
 from oberih.db.engine import make_session_factory
+from oberih.exchange.feeds import FaultRates
 from oberih.exchange.messages import message_schema, parse_source
 from oberih.exchange.services import (
     BatchReport,
@@ -56,6 +57,25 @@ app.add_typer(review_app, name="review")
 EXIT_CONFIGURATION = 78
 
 SourceArgument = Annotated[str, typer.Argument(help="Source register, e.g. tax, civil_status.")]
+
+
+FaultOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fault",
+        help="A fault's rate, FAULT=RATE (a share from 0 to 1), e.g. --fault typo=0.1; "
+        "repeat for several. The others keep their defaults.",
+    ),
+]
+
+
+def fault_rates(settings: list[str] | None) -> FaultRates:
+    """The feeds' fault rates with the ``--fault`` settings applied (a usage error names a
+    wrong one)."""
+    try:
+        return FaultRates().with_rates(settings or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from None
 
 
 def _utc_now() -> dt.datetime:
@@ -339,6 +359,7 @@ def feeds_command(
     out: Annotated[Path, typer.Option(help="Directory to write the feeds into.")],
     persons: Annotated[int, typer.Option(min=1, help="Population size.")] = 1_000,
     seed: Annotated[int, typer.Option(help="Seed of the population and the faults.")] = 1,
+    fault: FaultOption = None,
 ) -> None:
     """Generate a population and the feeds its source registers would send, with faults:
     OUT/register.jsonl (the persons already registered, for ``oberih load``), one
@@ -347,11 +368,12 @@ def feeds_command(
     from oberih.exchange.feeds import generate_feed
     from oberih.population import generate_population, write_jsonl
 
+    rates = fault_rates(fault)
     out.mkdir(parents=True, exist_ok=True)
     population = list(
         generate_population(persons=persons, seed=seed, reference_date=REFERENCE_DATE)
     )
-    feed = generate_feed(population, seed=seed)
+    feed = generate_feed(population, seed=seed, rates=rates)
     registered = (p for p in population if p.person_id not in feed.held_out)
     write_jsonl(registered, out / "register.jsonl")
     files: dict[str, Any] = {}

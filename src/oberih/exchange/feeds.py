@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from random import Random
 from typing import Any
 
@@ -58,6 +58,26 @@ class FaultRates:
     def rate(self, fault: str) -> float:
         value: float = getattr(self, fault)
         return value
+
+    def with_rates(self, settings: Iterable[str]) -> FaultRates:
+        """These rates with some changed, each given as ``FAULT=RATE`` (a share from 0 to 1),
+        as the command line takes them; ``ValueError`` names the setting that is wrong."""
+        changed: dict[str, float] = {}
+        for setting in settings:
+            fault, sep, text = setting.partition("=")
+            fault = fault.strip()
+            if not sep or fault not in FAULTS:
+                raise ValueError(
+                    f"{setting!r}: expected FAULT=RATE, FAULT one of {', '.join(FAULTS)}"
+                )
+            try:
+                rate = float(text)
+            except ValueError:
+                raise ValueError(f"{setting!r}: the rate is not a number") from None
+            if not 0.0 <= rate <= 1.0:  # also refuses nan
+                raise ValueError(f"{setting!r}: the rate is a share from 0 to 1")
+            changed[fault] = rate
+        return replace(self, **changed)
 
 
 @dataclass(frozen=True, slots=True)
