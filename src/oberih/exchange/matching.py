@@ -174,12 +174,10 @@ def typical_errors(born: dt.date) -> frozenset[dt.date]:
             found.add(dt.date(year, month, day))
         except ValueError:
             continue  # not a date
-    # Within the block's years only (``Resolver._block``: the birth year and one either side).
-    return frozenset(
-        d
-        for d in found
-        if abs(d.year - born.year) <= 1 and birth_date_level(born, d) in TYPICAL_DATE_ERRORS
-    )
+    # Each is one of those levels by construction (a property test checks the set against
+    # ``birth_date_level``); within the block's years only (``Resolver._block``).
+    found.discard(born)
+    return frozenset(d for d in found if abs(d.year - born.year) <= 1)
 
 
 def _one_digit_apart(left: dt.date, right: dt.date) -> bool:

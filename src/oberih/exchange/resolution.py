@@ -19,14 +19,14 @@ import datetime as dt
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Connection, Date, case, func, literal, select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from oberih.db.queries import among, pairs_in
@@ -199,6 +199,14 @@ _CANDIDATE_COLUMNS = (
 DICTIONARY_MAX_AGE_SECONDS = 300.0
 
 
+# Persons of one surname key in the register above which its blocks are read around a record's
+# birth date instead of whole (``_read_blocks``). A block is three birth years, about a
+# twenty-fifth of a surname's bearers: up to this many, it holds about 400 persons, no more
+# than the nearest each side of a date would be; reading it whole serves every record of a
+# chunk with that surname at once.
+WHOLE_BLOCK_MAX = 10_000
+
+
 class Resolver:
     def __init__(
         self,
@@ -206,9 +214,11 @@ class Resolver:
         thresholds: Thresholds | None = None,
         max_candidates: int = 200,
         dictionary_max_age: float = DICTIONARY_MAX_AGE_SECONDS,
+        whole_block_max: int = WHOLE_BLOCK_MAX,
     ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.max_candidates = max_candidates
+        self.whole_block_max = whole_block_max
         self.dictionary_max_age = dictionary_max_age
         self._dictionary: NameDictionary | None = None
         self._dictionary_read_at = 0.0  # time.monotonic()
@@ -218,9 +228,9 @@ class Resolver:
         self._stored: dict[uuid.UUID, Profile] = {}
         # And the persons of the blocks the chunk's unidentified records fall in.
         self._blocks: _Blocks | None = None
-        # Persons a chunk registers, not written yet (``born``): surname key -> (birth year,
-        # id, profile). Every read of candidates adds them as the query would find them.
-        self._newborns: dict[str, list[tuple[int | None, uuid.UUID, Profile]]] = {}
+        # Persons a chunk registers, not written yet (``born``): surname key -> (id, profile).
+        # Every read of candidates adds them as the query would find them.
+        self._newborns: dict[str, list[tuple[uuid.UUID, Profile]]] = {}
 
     def dictionary(self, session: Session) -> NameDictionary:
         if self._dictionary is None:
@@ -239,8 +249,8 @@ class Resolver:
                 ).where(PersonStateRow.person_id == person_id)
             ).first()
             if row is not None:
-                key, year, *candidate = row
-                self._blocks.add(key, year, _profile_of(candidate))
+                key, _year, *candidate = row
+                self._blocks.add(key, *_profile_of(candidate))
         self._add_names(profile)
 
     def _add_names(self, profile: Profile) -> None:
@@ -259,12 +269,12 @@ class Resolver:
         ``projection_row``): later records of the chunk find them as they would find them
         written (``registered``), from memory, until ``forget``."""
         _key, profile = _profile_of([projection[column.key] for column in _CANDIDATE_COLUMNS])
-        key, year = projection["surname_key"], projection["birth_year"]
+        key = projection["surname_key"]
         self._stored[person_id] = profile
         if key is not None:
-            self._newborns.setdefault(key, []).append((year, person_id, profile))
+            self._newborns.setdefault(key, []).append((person_id, profile))
         if self._blocks is not None:
-            self._blocks.add(key, year, (person_id, profile))
+            self._blocks.add(key, person_id, profile)
         self._add_names(profile)
 
     def discard_dictionary(self) -> None:
@@ -310,40 +320,29 @@ class Resolver:
         subjects: Iterable[Subject],
         owners: dict[tuple[str, str], uuid.UUID | None],
     ) -> _Blocks | None:
-        """One query for the candidates of every record that no single identifier resolves."""
-        pairs: set[tuple[str, int]] = set()
+        """One read of the candidates of every record that no single identifier resolves."""
+        wanted = _Wanted()
         for subject in subjects:
             known = {owners.get(item) for item in subject_identifiers(subject)[0]} - {None}
             profile = subject_profile(subject)
             if len(known) == 1 or not _has_names(profile) or profile.birth_date is None:
                 continue
-            block_keys, (first, last) = self._block(session, profile)
-            pairs.update((key, year) for key in block_keys for year in range(first, last + 1))
-        if not pairs:
+            keys, _years = self._block(session, profile)
+            self._want(session, wanted, keys, profile.birth_date)
+        if not wanted:
             return None
-        # The blocks themselves (key, year), not every key with every year: a chunk's keys
-        # and years crossed would read many times the persons needed. Every row matched a block:
-        # its key and year are not null (the columns' types allow null, hence ``Any``).
-        rows: Sequence[Any] = (
-            _core(session)
-            .execute(
-                select(PersonStateRow.surname_key, PersonStateRow.birth_year, *_CANDIDATE_COLUMNS)
-                .where(
-                    pairs_in(
-                        PersonStateRow.surname_key,
-                        PersonStateRow.birth_year,
-                        pairs,
-                        dialect=_dialect(session),
-                    )
-                )
-                .order_by(PersonStateRow.person_id)
-            )
-            .all()
-        )
-        blocks = _Blocks({(key, year) for key, year in pairs})
-        for key, year, *candidate in rows:
-            blocks.persons.setdefault(key, []).append((year, *_profile_of(candidate)))
-        return blocks
+        return _read_blocks(session, wanted, self.max_candidates)
+
+    def _want(self, session: Session, wanted: _Wanted, keys: set[str], born: dt.date) -> None:
+        """Add the reads of a record's blocks: whole, or around its date for a surname key so
+        common in the register that its blocks may hold more persons than are scored."""
+        counts = self.dictionary(session).counts.get("surname", {})
+        first, last = born.year - 1, born.year + 1
+        for key in keys:
+            if counts.get(key, 0) > self.whole_block_max:
+                wanted.near.add((key, born))
+            else:
+                wanted.whole.update((key, year) for year in range(first, last + 1))
 
     def identified(self, kind: str, value: str, person_id: uuid.UUID) -> None:
         """An identifier a record of the chunk is about to give ``person_id``: later records
@@ -452,43 +451,42 @@ class Resolver:
     def _candidates(
         self, session: Session, profile: Profile, forced: set[uuid.UUID]
     ) -> list[tuple[uuid.UUID, Profile]]:
-        keys, years = self._block(session, profile)
+        keys, _years = self._block(session, profile)
         born = profile.birth_date
-        if self._blocks is not None and self._blocks.covers(keys, years):
-            found = dict(self._blocks.candidates(keys, years, self.max_candidates, born=born))
+        found: dict[uuid.UUID, Profile]
+        if born is None:  # no block by date: the keys' persons, by id
+            read = self._profiles(session, [PersonStateRow.surname_key.in_(sorted(keys))])
+            found = dict(self._with_newborns(read, keys))
         else:
-            conditions: list[Any] = [PersonStateRow.surname_key.in_(sorted(keys))]
-            if born is not None:
-                conditions.append(PersonStateRow.birth_year.between(*years))
-            read = self._profiles(session, conditions, nearest=born)
-            found = dict(self._with_newborns(read, keys, years if born is not None else None, born))
+            blocks = self._blocks
+            if blocks is None or not blocks.covers(keys, born):
+                # Read as a chunk's prefetch reads, with the chunk's unwritten newborns added
+                # as that query would now find them: both paths take the same candidates.
+                wanted = _Wanted()
+                self._want(session, wanted, keys, born)
+                blocks = _read_blocks(session, wanted, self.max_candidates)
+                for key in keys:
+                    for person_id, newborn in self._newborns.get(key, ()):
+                        blocks.add(key, person_id, newborn)
+            found = dict(blocks.candidates(keys, born, self.max_candidates))
         if forced:
             # Held in memory: the chunk's prefetched owners and its unwritten newborns.
             held = {person_id for person_id in forced if person_id in self._stored}
             found.update((person_id, self._stored[person_id]) for person_id in sorted(held))
             if forced - held:
-                wanted = sorted(forced - held)
-                found.update(self._profiles(session, [PersonStateRow.person_id.in_(wanted)]))
+                others = sorted(forced - held)
+                found.update(self._profiles(session, [PersonStateRow.person_id.in_(others)]))
         return list(found.items())
 
     def _with_newborns(
-        self,
-        read: list[tuple[uuid.UUID, Profile]],
-        keys: set[str],
-        years: tuple[int, int] | None,
-        born: dt.date | None,
+        self, read: list[tuple[uuid.UUID, Profile]], keys: set[str]
     ) -> list[tuple[uuid.UUID, Profile]]:
-        """The candidates a query reads, with the chunk's unwritten newborns it would find
-        among them, in its order and within its limit."""
-        newborns = [
-            (person_id, profile)
-            for key in keys
-            for year, person_id, profile in self._newborns.get(key, ())
-            if years is None or (year is not None and years[0] <= year <= years[1])
-        ]
+        """The candidates a query by surname keys alone reads, with the chunk's unwritten
+        newborns it would find among them, in its order (by id) and within its limit."""
+        newborns = [item for key in keys for item in self._newborns.get(key, ())]
         if not newborns:
             return read
-        return _nearest_first(read + newborns, born, self.max_candidates)
+        return _nearest_first(read + newborns, None, self.max_candidates)
 
     def _block(self, session: Session, profile: Profile) -> tuple[set[str], tuple[int, int]]:
         """Blocking: the surname keys that may be the record's surname (or its given name, for
@@ -507,30 +505,11 @@ class Resolver:
         conditions: list[Any],
         *,
         limit: int | None = -1,
-        nearest: dt.date | None = None,
     ) -> list[tuple[uuid.UUID, Profile]]:
-        # Ordered as ``_Blocks.candidates`` orders (see there), so that a block larger than the
-        # limit gives the same candidates whether it is read here or from a chunk's prefetch.
-        order: list[Any] = [PersonStateRow.person_id]
-        if nearest is not None:
-            order[:0] = [
-                case(
-                    (PersonStateRow.birth_date == nearest, 0),
-                    (PersonStateRow.birth_date.in_(sorted(typical_errors(nearest))), 1),
-                    else_=2,
-                ),
-                func.coalesce(_days_apart(_dialect(session), nearest), NO_DATE_DAYS),
-            ]
-        query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(*order)
+        # By id, as ``_nearest_first`` orders candidates without a birth date.
+        query = select(*_CANDIDATE_COLUMNS).where(*conditions).order_by(PersonStateRow.person_id)
         query = query.limit(self.max_candidates if limit == -1 else limit)
         return [_profile_of(row) for row in _core(session).execute(query).all()]
-
-
-def _days_apart(dialect: str, born: dt.date) -> Any:
-    """Days between a stored birth date and ``born``, in SQL (null without a date)."""
-    if dialect == "postgresql":
-        return func.abs(PersonStateRow.birth_date - literal(born, Date))
-    return func.abs(func.julianday(PersonStateRow.birth_date) - func.julianday(born.isoformat()))
 
 
 def _profile_of(row: Any) -> tuple[uuid.UUID, Profile]:
@@ -547,36 +526,148 @@ def _profile_of(row: Any) -> tuple[uuid.UUID, Profile]:
 
 
 @dataclass
+class _Wanted:
+    """The reads of some records' blocks (``Resolver._want``): (surname key, birth year) read
+    whole, and (surname key, birth date) read around the date."""
+
+    whole: set[tuple[str, int]] = field(default_factory=set)
+    near: set[tuple[str, dt.date]] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.whole or self.near)
+
+
+@dataclass
 class _Blocks:
-    """Persons of some blocks (surname keys x birth years), prefetched for a chunk."""
+    """Persons of blocks (a surname key and the birth years a year either side of a date),
+    read for some records (``_read_blocks``): a block whole, or, for a (key, date) read around
+    the date, every person of the block born on the date or on a typical slip of it and the
+    ``side`` nearest by date each side of it (ties by id). Either way, whatever else they hold,
+    the first ``side`` of the whole block in the order of ``_nearest_first`` are among them."""
 
-    blocks: set[tuple[str, int]]
-    persons: dict[str, list[tuple[int, uuid.UUID, Profile]]] = field(default_factory=dict)
+    wanted: _Wanted
+    persons: dict[str, dict[uuid.UUID, Profile]] = field(default_factory=dict)
+    keys: set[str] = field(init=False)  # the surname keys read
 
-    def add(self, key: str | None, year: int | None, person: tuple[uuid.UUID, Profile]) -> None:
-        """A person the blocks' query would find now (registered since): only the blocks read
-        are complete, so only into one of them."""
-        if key is not None and year is not None and (key, year) in self.blocks:
-            self.persons.setdefault(key, []).append((year, *person))
+    def __post_init__(self) -> None:
+        self.keys = {key for key, _ in self.wanted.whole} | {key for key, _ in self.wanted.near}
 
-    def covers(self, keys: set[str], years: tuple[int, int]) -> bool:
-        wanted = range(years[0], years[1] + 1)
-        return all((key, year) in self.blocks for key in keys for year in wanted)
+    def add(self, key: str | None, person_id: uuid.UUID, profile: Profile) -> None:
+        """A person the reads would find now (registered since). A block holding more
+        persons than were read can only gain members, which the cut orders among them."""
+        if key is not None and key in self.keys:
+            self.persons.setdefault(key, {})[person_id] = profile
+
+    def covers(self, keys: set[str], born: dt.date) -> bool:
+        years = range(born.year - 1, born.year + 2)
+        return all(
+            (key, born) in self.wanted.near
+            or all((key, year) in self.wanted.whole for year in years)
+            for key in keys
+        )
 
     def candidates(
-        self, keys: set[str], years: tuple[int, int], limit: int, *, born: dt.date | None
+        self, keys: set[str], born: dt.date, limit: int
     ) -> list[tuple[uuid.UUID, Profile]]:
-        """The block's persons, nearest first, at most ``limit``. A national register's
-        common surname puts thousands of persons in one block: cut in the order of their ids,
-        the person a record is about was left out as often as not. Those born on the record's
-        day come first, then by how many years apart, then by id (a stable order)."""
+        """The blocks' persons, nearest first (``_nearest_first``), at most ``limit``."""
+        first, last = _block_dates(born)
         found = [
             (person_id, profile)
             for key in keys
-            for year, person_id, profile in self.persons.get(key, ())
-            if years[0] <= year <= years[1]
+            for person_id, profile in self.persons.get(key, {}).items()
+            if profile.birth_date is not None and first <= profile.birth_date <= last
         ]
         return _nearest_first(found, born, limit)
+
+
+def _block_dates(born: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of a block (``Resolver._block``: the birth year, one either
+    side)."""
+    return dt.date(max(born.year - 1, 1), 1, 1), dt.date(min(born.year + 1, 9999), 12, 31)
+
+
+def _read_blocks(session: Session, wanted: _Wanted, side: int) -> _Blocks:
+    """Read the persons of the blocks ``wanted`` (see ``_Blocks``): whole blocks in one
+    query; around a date, those born on a typical slip of it by index lookups and the
+    ``side`` nearest each side of it by two ordered ranges of (surname key, birth date).
+
+    A national register's most common surnames put thousands of persons in a block, and
+    reading them all for every record without a usable identifier grew intake's cost with the
+    register; read around a date, a block costs at most twice ``side`` persons whatever its
+    size."""
+    blocks = _Blocks(wanted)
+    connection = _core(session)
+    dialect = _dialect(session)
+    rows: list[Any] = []
+    if wanted.whole:
+        rows += connection.execute(
+            select(PersonStateRow.surname_key, *_CANDIDATE_COLUMNS).where(
+                pairs_in(PersonStateRow.surname_key, PersonStateRow.birth_year, wanted.whole,
+                         dialect=dialect)
+            )
+        ).all()  # fmt: skip
+    near = sorted(wanted.near)
+    slips = {(key, day) for key, born in near for day in typical_errors(born)}
+    if slips:
+        rows += connection.execute(
+            select(PersonStateRow.surname_key, *_CANDIDATE_COLUMNS).where(
+                pairs_in(PersonStateRow.surname_key, PersonStateRow.birth_date, slips,
+                         dialect=dialect)
+            )
+        ).all()  # fmt: skip
+    if near and dialect == "postgresql":
+        rows += connection.execute(
+            _NEAREST_SQL,
+            {
+                "keys": [key for key, _born in near],
+                "borns": [born for _key, born in near],
+                "firsts": [_block_dates(born)[0] for _key, born in near],
+                "lasts": [_block_dates(born)[1] for _key, born in near],
+                "side": side,
+            },
+        ).all()
+    elif near:
+        for key, born in near:
+            first, last = _block_dates(born)
+            in_block = (PersonStateRow.surname_key == key,)
+            for query in (
+                select(PersonStateRow.surname_key, *_CANDIDATE_COLUMNS)
+                .where(*in_block, PersonStateRow.birth_date.between(born, last))
+                .order_by(PersonStateRow.birth_date, PersonStateRow.person_id),
+                select(PersonStateRow.surname_key, *_CANDIDATE_COLUMNS)
+                .where(
+                    *in_block,
+                    PersonStateRow.birth_date >= first,
+                    PersonStateRow.birth_date < born,
+                )
+                .order_by(PersonStateRow.birth_date.desc(), PersonStateRow.person_id),
+            ):
+                rows += connection.execute(query.limit(side)).all()
+    for key, *candidate in rows:
+        person_id, profile = _profile_of(candidate)
+        blocks.persons.setdefault(key, {})[person_id] = profile
+    return blocks
+
+
+_CANDIDATE_NAMES = ", ".join(column.key for column in _CANDIDATE_COLUMNS)
+# Each (key, date) wanted: the ``side`` nearest on or after the date, then before it, each an
+# ordered range of ``ix_person_state_surname_birth`` (ties by id: an incremental sort).
+_NEAREST_SQL = text(
+    f"""
+    SELECT p.surname_key, {_CANDIDATE_NAMES}
+    FROM unnest(CAST(:keys AS text[]), CAST(:borns AS date[]), CAST(:firsts AS date[]),
+                CAST(:lasts AS date[])) AS q(key, born, lo, hi)
+    CROSS JOIN LATERAL (
+        (SELECT surname_key, {_CANDIDATE_NAMES} FROM person_state AS s
+         WHERE s.surname_key = q.key AND s.birth_date >= q.born AND s.birth_date <= q.hi
+         ORDER BY s.birth_date, s.person_id LIMIT :side)
+        UNION ALL
+        (SELECT surname_key, {_CANDIDATE_NAMES} FROM person_state AS s
+         WHERE s.surname_key = q.key AND s.birth_date < q.born AND s.birth_date >= q.lo
+         ORDER BY s.birth_date DESC, s.person_id LIMIT :side)
+    ) AS p
+    """
+)
 
 
 def _nearest_first(
@@ -592,18 +683,21 @@ def _nearest_first(
     month swapped, a digit mistyped) was left out unless the block was small."""
     if born is None:
         return sorted(candidates, key=lambda item: item[0])[:limit]
-    return sorted(candidates, key=lambda item: _nearness(item[1], item[0], born))[:limit]
+    slips = typical_errors(born)
+    return sorted(candidates, key=lambda item: _nearness(item[1], item[0], born, slips))[:limit]
 
 
 # Days apart of a candidate without a birth date: after every dated one (SQL: ``coalesce``).
 NO_DATE_DAYS = 1_000_000
 
 
-def _nearness(profile: Profile, person_id: uuid.UUID, born: dt.date) -> tuple[int, int, uuid.UUID]:
+def _nearness(
+    profile: Profile, person_id: uuid.UUID, born: dt.date, slips: frozenset[dt.date]
+) -> tuple[int, int, uuid.UUID]:
     stored = profile.birth_date
     if stored is None:
         return (2, NO_DATE_DAYS, person_id)
-    rank = 0 if stored == born else 1 if stored in typical_errors(born) else 2
+    rank = 0 if stored == born else 1 if stored in slips else 2
     return (rank, abs((stored - born).days), person_id)
 
 

@@ -93,6 +93,8 @@ class PersonStateRow(Base):
     __table_args__ = (
         Index("ix_person_state_name_keys", "surname_key", "given_name_key", "birth_year"),
         Index("ix_person_state_office_code", "office_code"),
+        # Identity resolution reads a block's persons nearest a birth date (migration 0017).
+        Index("ix_person_state_surname_birth", "surname_key", "birth_date", "person_id"),
         # Name search fetches persons key combination by key combination in this order.
         Index(
             "ix_person_state_search_order",

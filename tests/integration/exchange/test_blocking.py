@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from random import Random
 
 import pytest
 from sqlalchemy import Engine
 
 from oberih.db.engine import make_session_factory
+from oberih.exchange.matching import typical_errors
 from oberih.exchange.messages import Subject
-from oberih.exchange.resolution import Resolver, subject_profile
+from oberih.exchange.resolution import WHOLE_BLOCK_MAX, Resolver, subject_profile
 from oberih.persons.facts import FactKind
 from oberih.persons.services import create_person
 from tests.factories import new_fact
@@ -80,6 +82,7 @@ def test_both_paths_take_the_same_candidates_from_a_crowded_block(engine: Engine
     assert years == sorted(years, key=lambda year: abs(year - BORN.year))
 
 
+@pytest.mark.parametrize("whole_block_max", [0, WHOLE_BLOCK_MAX], ids=["around-the-date", "whole"])
 @pytest.mark.parametrize("prefetched", [False, True], ids=["one-record", "chunk"])
 @pytest.mark.parametrize(
     "written",
@@ -87,7 +90,7 @@ def test_both_paths_take_the_same_candidates_from_a_crowded_block(engine: Engine
     ids=["day-and-month-swapped", "a-day-off", "a-digit-mistyped"],
 )
 def test_the_person_a_slip_in_the_date_hides_is_scored_in_a_crowded_block(
-    engine: Engine, prefetched: bool, written: dt.date
+    engine: Engine, prefetched: bool, written: dt.date, whole_block_max: int
 ) -> None:
     # Born 12 March 1990; the record says otherwise by a clerk's slip. The crowd of the same
     # surname and year, born nearer to the written date by days and first by id, filled the
@@ -100,13 +103,47 @@ def test_the_person_a_slip_in_the_date_hides_is_scored_in_a_crowded_block(
     subject = Subject(
         surname="Ґудзь", given_name="Тарас", patronymic="Остапович", birth_date=written
     )
-    resolver = Resolver(max_candidates=4)
+    resolver = Resolver(max_candidates=4, whole_block_max=whole_block_max)
     with make_session_factory(engine)() as session:
         if prefetched:
             resolver.prefetch(session, [subject])
         found = resolver.candidates(session, subject_profile(subject))
     assert found[0][0] == taras
     assert len(found) == 4
+
+
+@pytest.mark.parametrize("whole_block_max", [0, WHOLE_BLOCK_MAX], ids=["around-the-date", "whole"])
+def test_a_block_is_read_in_part_and_cut_exactly_as_if_read_whole(
+    engine: Engine, whole_block_max: int
+) -> None:
+    # Forty of one surname over three years, some on the same days; records written on
+    # several dates. Read around the date (a surname common in the register), only the
+    # persons on a slip of the date and the nearest each side are read; either way the
+    # candidates are those the whole block, ordered nearest first, gives.
+    rng = Random(7)
+    crowd: dict[uuid.UUID, dt.date] = {}
+    for number in range(1, 41):
+        day = dt.date(1989, 1, 1) + dt.timedelta(days=rng.randrange(3 * 365))
+        crowd[_person(engine, number, CROWD[number % len(CROWD)], day)] = day
+    limit = 5
+    for written in (dt.date(1990, 3, 15), dt.date(1990, 1, 3), dt.date(1991, 12, 30)):
+        subject = Subject(surname="Ґудзь", given_name="Тарас", birth_date=written)
+        whole = sorted(
+            (person_id for person_id, day in crowd.items() if abs(day.year - 1990) <= 1),
+            key=lambda person_id: _nearness_of(crowd[person_id], person_id, written),
+        )[:limit]
+        for prefetched in (False, True):
+            resolver = Resolver(max_candidates=limit, whole_block_max=whole_block_max)
+            with make_session_factory(engine)() as session:
+                if prefetched:
+                    resolver.prefetch(session, [subject])
+                found = resolver.candidates(session, subject_profile(subject))
+            assert [person_id for person_id, _profile in found] == whole
+
+
+def _nearness_of(day: dt.date, person_id: uuid.UUID, born: dt.date) -> tuple[int, int, uuid.UUID]:
+    rank = 0 if day == born else 1 if day in typical_errors(born) else 2
+    return (rank, abs((day - born).days), person_id)
 
 
 @pytest.mark.parametrize("max_age", [0.0, 3600.0], ids=["old", "fresh"])
