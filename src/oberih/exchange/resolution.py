@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from oberih.db.queries import among, pairs_in
@@ -626,23 +626,35 @@ def _read_blocks(session: Session, wanted: _Wanted, side: int) -> _Blocks:
                 "side": side,
             },
         ).all()
-    elif near:
+    elif near:  # the same reads, one (key, date) at a time
         for key, born in near:
             first, last = _block_dates(born)
-            in_block = (PersonStateRow.surname_key == key,)
-            for query in (
+            in_block = PersonStateRow.surname_key == key
+            rows += connection.execute(
                 select(PersonStateRow.surname_key, *_CANDIDATE_COLUMNS)
-                .where(*in_block, PersonStateRow.birth_date.between(born, last))
-                .order_by(PersonStateRow.birth_date, PersonStateRow.person_id),
-                select(PersonStateRow.surname_key, *_CANDIDATE_COLUMNS)
-                .where(
-                    *in_block,
-                    PersonStateRow.birth_date >= first,
-                    PersonStateRow.birth_date < born,
+                .where(in_block, PersonStateRow.birth_date.between(born, last))
+                .order_by(PersonStateRow.birth_date, PersonStateRow.person_id)
+                .limit(side)
+            ).all()
+            before = (
+                in_block,
+                PersonStateRow.birth_date >= first,
+                PersonStateRow.birth_date < born,
+            )
+            dates = (
+                select(PersonStateRow.birth_date)
+                .where(*before)
+                .order_by(PersonStateRow.birth_date.desc())
+                .limit(side)
+                .subquery()
+            )
+            rows += connection.execute(
+                select(PersonStateRow.surname_key, *_CANDIDATE_COLUMNS).where(
+                    *before,
+                    PersonStateRow.birth_date
+                    >= select(func.min(dates.c.birth_date)).scalar_subquery(),
                 )
-                .order_by(PersonStateRow.birth_date.desc(), PersonStateRow.person_id),
-            ):
-                rows += connection.execute(query.limit(side)).all()
+            ).all()
     for key, *candidate in rows:
         person_id, profile = _profile_of(candidate)
         blocks.persons.setdefault(key, {})[person_id] = profile
@@ -650,8 +662,10 @@ def _read_blocks(session: Session, wanted: _Wanted, side: int) -> _Blocks:
 
 
 _CANDIDATE_NAMES = ", ".join(column.key for column in _CANDIDATE_COLUMNS)
-# Each (key, date) wanted: the ``side`` nearest on or after the date, then before it, each an
-# ordered range of ``ix_person_state_surname_birth`` (ties by id: an incremental sort).
+# Each (key, date) wanted: the ``side`` nearest on or after the date (an ordered range of
+# ``ix_person_state_surname_birth``, ties by id as the index orders them), then those before
+# it down to the ``side``-th nearest date before it, every person of that date included: read
+# backwards, the index orders ties by id descending, and the cut takes them ascending.
 _NEAREST_SQL = text(
     f"""
     SELECT p.surname_key, {_CANDIDATE_NAMES}
@@ -663,8 +677,13 @@ _NEAREST_SQL = text(
          ORDER BY s.birth_date, s.person_id LIMIT :side)
         UNION ALL
         (SELECT surname_key, {_CANDIDATE_NAMES} FROM person_state AS s
-         WHERE s.surname_key = q.key AND s.birth_date < q.born AND s.birth_date >= q.lo
-         ORDER BY s.birth_date DESC, s.person_id LIMIT :side)
+         WHERE s.surname_key = q.key AND s.birth_date < q.born
+           AND s.birth_date >= GREATEST(q.lo, (
+               SELECT min(d.birth_date) FROM (
+                   SELECT t.birth_date FROM person_state AS t
+                   WHERE t.surname_key = q.key AND t.birth_date < q.born
+                     AND t.birth_date >= q.lo
+                   ORDER BY t.birth_date DESC LIMIT :side) AS d)))
     ) AS p
     """
 )

@@ -116,14 +116,17 @@ def test_the_person_a_slip_in_the_date_hides_is_scored_in_a_crowded_block(
 def test_a_block_is_read_in_part_and_cut_exactly_as_if_read_whole(
     engine: Engine, whole_block_max: int
 ) -> None:
-    # Forty of one surname over three years, some on the same days; records written on
-    # several dates. Read around the date (a surname common in the register), only the
+    # Forty of one surname over three years, and twelve more sharing two days; records
+    # written on several dates. Read around the date (a surname common in the register), only the
     # persons on a slip of the date and the nearest each side are read; either way the
     # candidates are those the whole block, ordered nearest first, gives.
     rng = Random(7)
     crowd: dict[uuid.UUID, dt.date] = {}
     for number in range(1, 41):
         day = dt.date(1989, 1, 1) + dt.timedelta(days=rng.randrange(3 * 365))
+        crowd[_person(engine, number, CROWD[number % len(CROWD)], day)] = day
+    for number in range(41, 53):  # ties: six each on two days eleven days either side of
+        day = dt.date(1990, 3, 4) if number % 2 else dt.date(1990, 3, 26)  # 15 March, no slips
         crowd[_person(engine, number, CROWD[number % len(CROWD)], day)] = day
     limit = 5
     for written in (dt.date(1990, 3, 15), dt.date(1990, 1, 3), dt.date(1991, 12, 30)):
