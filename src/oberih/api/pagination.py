@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from oberih.api.problems import ApiProblem
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Cursor = Annotated[
     str | None,
@@ -49,8 +50,18 @@ def invalid_cursor() -> ApiProblem:
 
 
 def keyset_cursor(key: Sequence[Any]) -> str:
-    """The cursor after an item whose sort key is ``key`` (JSON values: str, int...)."""
+    """The cursor after an item whose sort key is ``key`` (what orjson writes: str, int,
+    datetime and UUID as ISO 8601 and hex text, which the list's parser reads back)."""
     return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode()
+
+
+def keyset_page(
+    rows: Sequence[R], limit: int, key: Callable[[R], Sequence[Any]]
+) -> tuple[Sequence[R], str | None]:
+    """A page of ``rows`` read with a limit of ``limit + 1``, and the cursor after it (None on
+    the last page, which is the one without an extra row)."""
+    page = rows[:limit]
+    return page, keyset_cursor(key(page[-1])) if len(rows) > limit else None
 
 
 def keyset_after(cursor: str | None, parse: Callable[[list[Any]], T]) -> T | None:

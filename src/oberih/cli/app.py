@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 import typer
 from typer.core import TyperGroup
 
@@ -24,8 +26,8 @@ from oberih.persons.services import IdentifierTaken, PersonNotFound
 from oberih.population import cli as population_cli
 from oberih.rules import cli as rules_cli
 
-# Refusals of the register an operator acts on: one line and exit status 1, never a traceback;
-# nothing is written (each command's unit of work rolls back).
+# What an operator acts on is said in one line with its own exit status, never a traceback;
+# nothing is written (each command's unit of work rolls back). The register's refusals: 1.
 _NOT_FOUND: dict[type[Exception], str] = {
     BatchNotFound: "no such batch",
     RecordNotFound: "no such record",
@@ -39,20 +41,40 @@ _REFUSED: tuple[type[Exception], ...] = (
     IdentifierTaken,
 )
 EXIT_REFUSED = 1
+# sysexits.h EX_UNAVAILABLE: the database could not be reached or refused the work; a script or
+# a supervisor can tell it from a usage error (2) or a failed check (1).
+EXIT_DATABASE_UNAVAILABLE = 69
+# sysexits.h EX_IOERR: a file the command was told to read or write could not be.
+EXIT_FILE_ERROR = 74
 
 
 class _Root(TyperGroup):
-    """The root group: says the register's refusals of any command (see above)."""
+    """The root group: says, for any command, what the comments above list."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
         try:
             return super().invoke(ctx)
+        except (sqlalchemy.exc.OperationalError, psycopg.OperationalError) as exc:
+            # The driver's own reason (which database, which host, what it said), never the
+            # statement or its parameters.
+            typer.echo(f"oberih: database unavailable: {database_reason(exc)}", err=True)
+            raise typer.Exit(EXIT_DATABASE_UNAVAILABLE) from None
+        except OSError as exc:  # a path the operator gave: the path and the reason
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            typer.echo(f"oberih: {where}{exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_FILE_ERROR) from None
         except tuple(_NOT_FOUND) as exc:
             typer.echo(f"oberih: {_NOT_FOUND[type(exc)]}: {exc}", err=True)
             raise typer.Exit(EXIT_REFUSED) from None
         except _REFUSED as exc:
             typer.echo(f"oberih: refused: {exc}", err=True)
             raise typer.Exit(EXIT_REFUSED) from None
+
+
+def database_reason(exc: BaseException) -> str:
+    """The driver's message of ``exc`` on one line (SQLAlchemy wraps it with the statement)."""
+    reason = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    return " ".join(str(reason).split()) or type(reason).__name__
 
 
 app = typer.Typer(

@@ -327,7 +327,7 @@ class Resolver:
             profile = subject_profile(subject)
             if len(known) == 1 or not _has_names(profile) or profile.birth_date is None:
                 continue
-            keys, _years = self._block(session, profile)
+            keys = self._block(session, profile)
             self._want(session, wanted, keys, profile.birth_date)
         if not wanted:
             return None
@@ -337,12 +337,11 @@ class Resolver:
         """Add the reads of a record's blocks: whole, or around its date for a surname key so
         common in the register that its blocks may hold more persons than are scored."""
         counts = self.dictionary(session).counts.get("surname", {})
-        first, last = born.year - 1, born.year + 1
         for key in keys:
             if counts.get(key, 0) > self.whole_block_max:
                 wanted.near.add((key, born))
             else:
-                wanted.whole.update((key, year) for year in range(first, last + 1))
+                wanted.whole.update((key, year) for year in _block_years(born))
 
     def identified(self, kind: str, value: str, person_id: uuid.UUID) -> None:
         """An identifier a record of the chunk is about to give ``person_id``: later records
@@ -451,7 +450,7 @@ class Resolver:
     def _candidates(
         self, session: Session, profile: Profile, forced: set[uuid.UUID]
     ) -> list[tuple[uuid.UUID, Profile]]:
-        keys, _years = self._block(session, profile)
+        keys = self._block(session, profile)
         born = profile.birth_date
         found: dict[uuid.UUID, Profile]
         if born is None:  # no block by date: the keys' persons, by id
@@ -488,16 +487,15 @@ class Resolver:
             return read
         return _nearest_first(read + newborns, None, self.max_candidates)
 
-    def _block(self, session: Session, profile: Profile) -> tuple[set[str], tuple[int, int]]:
+    def _block(self, session: Session, profile: Profile) -> set[str]:
         """Blocking: the surname keys that may be the record's surname (or its given name, for
-        swapped name order), and its birth year +-1."""
+        swapped name order); with a birth date, the block's years are ``_block_years``."""
         dictionary = self.dictionary(session)
         keys: set[str] = set()
         for name in (profile.surname, profile.given_name):
             if name:
                 keys |= dictionary.similar_keys("surname", name)
-        year = profile.birth_date.year if profile.birth_date is not None else 0
-        return keys, (year - 1, year + 1)
+        return keys
 
     def _profiles(
         self,
@@ -559,10 +557,9 @@ class _Blocks:
             self.persons.setdefault(key, {})[person_id] = profile
 
     def covers(self, keys: set[str], born: dt.date) -> bool:
-        years = range(born.year - 1, born.year + 2)
         return all(
             (key, born) in self.wanted.near
-            or all((key, year) in self.wanted.whole for year in years)
+            or all((key, year) in self.wanted.whole for year in _block_years(born))
             for key in keys
         )
 
@@ -580,10 +577,15 @@ class _Blocks:
         return _nearest_first(found, born, limit)
 
 
+def _block_years(born: dt.date) -> range:
+    """The birth years of a record's block: its own and one either side."""
+    return range(max(born.year - 1, dt.MINYEAR), min(born.year + 1, dt.MAXYEAR) + 1)
+
+
 def _block_dates(born: dt.date) -> tuple[dt.date, dt.date]:
-    """The first and last day of a block (``Resolver._block``: the birth year, one either
-    side)."""
-    return dt.date(max(born.year - 1, 1), 1, 1), dt.date(min(born.year + 1, 9999), 12, 31)
+    """The first and last day of a record's block (``_block_years``)."""
+    years = _block_years(born)
+    return dt.date(years[0], 1, 1), dt.date(years[-1], 12, 31)
 
 
 def _read_blocks(session: Session, wanted: _Wanted, side: int) -> _Blocks:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from oberih.api.dependencies import AppContext, Context, DbSession, record_access
-from oberih.api.pagination import Cursor, Page, keyset_after, keyset_cursor
+from oberih.api.pagination import Cursor, Page, keyset_after, keyset_page
 from oberih.api.problems import ApiProblem
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
@@ -208,11 +208,7 @@ def list_quarantine(
     after = keyset_after(cursor, _quarantine_after)
     records = quarantined(session, source=source, limit=limit + 1, after=after)
     record_access(session, granted.event(person_id=None, fields=("quarantine",)))
-    page = records[:limit]
-    next_cursor = None
-    if len(records) > limit:
-        processed_at, batch_id, position = quarantine_key(page[-1])
-        next_cursor = keyset_cursor((processed_at.isoformat(), str(batch_id), position))
+    page, next_cursor = keyset_page(records, limit, quarantine_key)
     return Page[RecordView](items=[_quarantined(r) for r in page], next_cursor=next_cursor)
 
 
@@ -281,13 +277,7 @@ def list_reviews(
 ) -> Page[ReviewSummary]:
     after = keyset_after(cursor, _review_after)
     reviews = open_reviews(session, limit=limit + 1, after=after)
-    page = reviews[:limit]
-    next_cursor = None
-    if len(reviews) > limit:
-        created_at, batch_id, position, review_id = review_key(page[-1])
-        next_cursor = keyset_cursor(
-            (created_at.isoformat(), str(batch_id), position, str(review_id))
-        )
+    page, next_cursor = keyset_page(reviews, limit, review_key)
     return Page[ReviewSummary](
         items=[_summary(session, review) for review in page], next_cursor=next_cursor
     )

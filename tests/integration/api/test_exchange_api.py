@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from httpx import Response
 
 from oberih.api.pagination import keyset_cursor
 from oberih.auth.principals import Principal, Role
@@ -25,6 +26,15 @@ def drain(world: World) -> None:
     Processor(sessions=make_session_factory(world.engine), clock=lambda: NOW).process_pending()
 
 
+def send(world: World, keys: SourceKeys, body: bytes) -> Response:
+    """The border guard's gateway sends a batch signed with its key."""
+    return world.client.post(
+        "/api/v1/exchange/border/batches",
+        content=body,
+        headers={**world.headers(BORDER), "X-Batch-Signature": keys.sign(body)},
+    )
+
+
 def install_keys(world: World, keys: SourceKeys) -> None:
     world.client.app.state.context.services[KEY_RING_SERVICE] = keys.ring  # type: ignore[attr-defined]
 
@@ -38,11 +48,7 @@ def test_a_signed_batch_is_accepted_processed_and_counted(world: World) -> None:
         message("x-1", "exit", {"crossed_on": "2026-11-01", "country": "POL"}),
         "{broken",
     )
-    response = world.client.post(
-        "/api/v1/exchange/border/batches",
-        content=body,
-        headers={**world.headers(BORDER), "X-Batch-Signature": keys.sign(body)},
-    )
+    response = send(world, keys, body)
     assert response.status_code == 202, response.text
     drain(world)
     status_url = response.json()["status_url"]
@@ -104,11 +110,7 @@ def test_an_officer_decides_an_uncertain_identity(world: World) -> None:
             surname="Гудзь", patronymic=None, sex=None,
         )
     )  # fmt: skip
-    response = world.client.post(
-        "/api/v1/exchange/border/batches",
-        content=body,
-        headers={**world.headers(BORDER), "X-Batch-Signature": keys.sign(body)},
-    )
+    response = send(world, keys, body)
     assert response.status_code == 202
     drain(world)
     reviews = world.client.get(
@@ -160,11 +162,7 @@ def test_the_quarantine_is_listed_page_by_page_to_its_end(world: World) -> None:
     install_keys(world, keys)
     broken = [f"{{broken {n}" for n in range(7)]
     body = lines(*broken)
-    sent = world.client.post(
-        "/api/v1/exchange/border/batches",
-        content=body,
-        headers={**world.headers(BORDER), "X-Batch-Signature": keys.sign(body)},
-    )
+    sent = send(world, keys, body)
     assert sent.status_code == 202
     drain(world)
 
@@ -186,11 +184,7 @@ def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None
             for n in range(1, 6)
         )
     )  # fmt: skip
-    sent = world.client.post(
-        "/api/v1/exchange/border/batches",
-        content=body,
-        headers={**world.headers(BORDER), "X-Batch-Signature": keys.sign(body)},
-    )
+    sent = send(world, keys, body)
     assert sent.status_code == 202
     drain(world)
 

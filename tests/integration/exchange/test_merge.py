@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_session_factory
 from oberih.exchange.merge import MergeNotAllowed, merge_persons, undo_merge
@@ -17,22 +19,18 @@ from tests.factories import new_fact
 from tests.integration.exchange.helpers import BIRTH, NOW, RNOKPP, register_person
 
 UNZR = make_unzr(BIRTH, 77)
+# The same man as ``register_person``'s, recorded again under another spelling.
+TARAS = {"surname": "Ґудзь", "given_name": "Тарас", "birth_date": "1990-03-15", "sex": "male"}
 
 
 def test_merge_and_undo_keep_every_fact(engine: Engine) -> None:
     sessions = make_session_factory(engine)
     with sessions() as session, session.begin():
         survivor = register_person(session)
-        identity = {
-            "surname": "Ґудзь",
-            "given_name": "Тарас",
-            "birth_date": "1990-03-15",
-            "sex": "male",
-        }
         absorbed = create_person(
             session,
             facts=[
-                new_fact(FactKind.identity, identity, source="civil_status"),
+                new_fact(FactKind.identity, TARAS, source="civil_status"),
                 new_fact(FactKind.identifier, {"identifier_kind": "unzr", "value": UNZR}),
                 new_fact(FactKind.death, {"date_of_death": "2026-10-20"}, source="civil_status"),
             ],
@@ -52,8 +50,7 @@ def test_merge_and_undo_keep_every_fact(engine: Engine) -> None:
         assert get_state(session, survivor).identity_field("given_name") == "Тарас"
         absorbed_facts = len(load_facts(session, absorbed))
     with sessions() as session, session.begin():
-        stored = session.get(PersonMerge, merge_id)
-        assert stored is not None
+        stored = _stored(session, merge_id)
         undo_merge(session, merge=stored, actor="officer-1", now=later + dt.timedelta(days=1))
         with pytest.raises(MergeNotAllowed):
             undo_merge(session, merge=stored, actor="officer-1", now=later)
@@ -72,18 +69,12 @@ def test_identifiers_a_source_dated_move_to_the_survivor_and_back(engine: Engine
     # identifier's status is its latest fact by that date: an undated release lost to them,
     # the absorbed person kept the identifiers active and the merge was refused.
     sessions = make_session_factory(engine)
-    identity = {
-        "surname": "Ґудзь",
-        "given_name": "Тарас",
-        "birth_date": "1990-03-15",
-        "sex": "male",
-    }
     with sessions() as session, session.begin():
         survivor = register_person(session)
         absorbed = create_person(
             session,
             facts=[
-                new_fact(FactKind.identity, identity, source="civil_status"),
+                new_fact(FactKind.identity, TARAS, source="civil_status"),
                 new_fact(
                     FactKind.identifier,
                     {"identifier_kind": "unzr", "value": UNZR},
@@ -107,9 +98,12 @@ def test_identifiers_a_source_dated_move_to_the_survivor_and_back(engine: Engine
         assert find_person_by_identifier(session, "foreign_passport", "FP123456") == survivor
         assert get_state(session, absorbed).active_identifier("unzr") is None
     with sessions() as session, session.begin():
-        stored = session.get(PersonMerge, merge_id)
-        assert stored is not None
-        undo_merge(session, merge=stored, actor="officer-1", now=later + dt.timedelta(days=1))
+        undo_merge(
+            session,
+            merge=_stored(session, merge_id),
+            actor="officer-1",
+            now=later + dt.timedelta(days=1),
+        )
     with sessions() as session:
         assert find_person_by_identifier(session, "unzr", UNZR) == absorbed
         assert find_person_by_identifier(session, "foreign_passport", "FP123456") == absorbed
@@ -118,18 +112,12 @@ def test_identifiers_a_source_dated_move_to_the_survivor_and_back(engine: Engine
 
 def test_a_person_absorbed_is_not_merged_again_until_the_merge_is_undone(engine: Engine) -> None:
     sessions = make_session_factory(engine)
-    identity = {
-        "surname": "Ґудзь",
-        "given_name": "Тарас",
-        "birth_date": "1990-03-15",
-        "sex": "male",
-    }
     with sessions() as session, session.begin():
         first = register_person(session)
         second, third = (
             create_person(
                 session,
-                facts=[new_fact(FactKind.identity, identity, source="civil_status")],
+                facts=[new_fact(FactKind.identity, TARAS, source="civil_status")],
                 now=NOW,
             ).person_id
             for _ in range(2)
@@ -152,13 +140,15 @@ def test_a_person_absorbed_is_not_merged_again_until_the_merge_is_undone(engine:
             session, survivor_id=third, absorbed_id=first, actor="officer-1", now=later
         ).id
     with sessions() as session, session.begin(), pytest.raises(MergeNotAllowed) as refused:
-        stored = session.get(PersonMerge, merge_id)
-        assert stored is not None
-        undo_merge(session, merge=stored, actor="officer-1", now=later)
+        undo_merge(session, merge=_stored(session, merge_id), actor="officer-1", now=later)
     assert f"merged since into {third} (merge {chained})" in str(refused.value)
     with sessions() as session, session.begin():
         for undone in (chained, merge_id):  # newest first, then the first can be merged again
-            stored = session.get(PersonMerge, undone)
-            assert stored is not None
-            undo_merge(session, merge=stored, actor="officer-1", now=later)
+            undo_merge(session, merge=_stored(session, undone), actor="officer-1", now=later)
         merge_persons(session, survivor_id=third, absorbed_id=second, actor="officer-1", now=later)
+
+
+def _stored(session: Session, merge_id: uuid.UUID) -> PersonMerge:
+    merge = session.get(PersonMerge, merge_id)
+    assert merge is not None
+    return merge
