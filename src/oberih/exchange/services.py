@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events, sequence_inbox
 from oberih.collector import collector_paused
-from oberih.db.queries import insert_many
+from oberih.db.queries import insert_many, pairs_in
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
 from oberih.exchange.chunks import NewbornRefused, active_identifiers, process_chunk
@@ -825,6 +825,23 @@ def open_reviews(
     if after is not None:
         query = query.where(_after(order, after))
     return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def records_of(
+    session: Session, reviews: list[MatchReview]
+) -> dict[tuple[uuid.UUID, int], ExchangeRecord]:
+    """The records of ``reviews`` by (batch, position), in one statement (a page of reviews is
+    up to 1,000; a query per review was what listing them cost)."""
+    keys = [(review.batch_id, review.position) for review in reviews]
+    if not keys:
+        return {}
+    dialect = session.get_bind().dialect.name
+    records = session.scalars(
+        select(ExchangeRecord).where(
+            pairs_in(ExchangeRecord.batch_id, ExchangeRecord.position, keys, dialect=dialect)
+        )
+    )
+    return {(record.batch_id, record.position): record for record in records}
 
 
 def review_key(review: MatchReview) -> ReviewKey:

@@ -46,6 +46,7 @@ from oberih.exchange.services import (
     quarantined,
     raw_json,
     receive_batch,
+    records_of,
     review_key,
 )
 from oberih.exchange.settings import key_ring_of
@@ -278,8 +279,10 @@ def list_reviews(
     after = keyset_after(cursor, _review_after)
     reviews = open_reviews(session, limit=limit + 1, after=after)
     page, next_cursor = keyset_page(reviews, limit, review_key)
+    records = records_of(session, page)
     return Page[ReviewSummary](
-        items=[_summary(session, review) for review in page], next_cursor=next_cursor
+        items=[_summary(review, records[(review.batch_id, review.position)]) for review in page],
+        next_cursor=next_cursor,
     )
 
 
@@ -295,8 +298,7 @@ def _review_after(key: list[Any]) -> ReviewKey:
     )
 
 
-def _summary(session: Session, review: MatchReview) -> ReviewSummary:
-    record = get_record(session, review.batch_id, review.position)
+def _summary(review: MatchReview, record: ExchangeRecord) -> ReviewSummary:
     best = review.candidates[0]["score"] if review.candidates else None
     return ReviewSummary(
         review_id=review.id,
@@ -334,7 +336,7 @@ def review_detail(session: Session, review: MatchReview) -> ReviewDetail:
     for candidate in review.candidates:
         profile = stored_profile(session, uuid.UUID(candidate["person_id"]))
         candidates.append({**candidate, "person": _profile_json(profile)})
-    return ReviewDetail(review=_summary(session, review), record=subject, candidates=candidates)
+    return ReviewDetail(review=_summary(review, record), record=subject, candidates=candidates)
 
 
 def _profile_json(profile: Profile | None) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from httpx import Response
+from sqlalchemy import event
 
 from oberih.api.pagination import keyset_cursor
 from oberih.auth.principals import Principal, Role
@@ -193,6 +194,43 @@ def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None
     assert pages == 3
     assert len({item["review_id"] for item in items}) == 5
     assert [item["position"] for item in items] == [1, 2, 3, 4, 5]
+
+
+def test_a_page_of_reviews_costs_the_same_statements_whatever_its_length(world: World) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    with make_session_factory(world.engine)() as session, session.begin():
+        register_person(session)
+    body = lines(
+        *(
+            message(f"x-{n}", "exit", {"crossed_on": f"2026-11-0{n}"},
+                    surname="Гудзь", patronymic=None, sex=None)
+            for n in range(1, 6)
+        )
+    )  # fmt: skip
+    assert send(world, keys, body).status_code == 202
+    drain(world)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    def listed(limit: int) -> int:
+        statements.clear()
+        event.listen(world.engine, "before_cursor_execute", count)
+        try:
+            response = world.client.get(
+                "/api/v1/exchange/reviews",
+                params={"limit": limit},
+                headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION"),
+            )
+        finally:
+            event.remove(world.engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.text
+        assert len(response.json()["items"]) == limit
+        return len(statements)
+
+    assert listed(5) == listed(1)  # the records of a page read at once, not one per review
 
 
 @pytest.mark.parametrize("path", ["/api/v1/exchange/quarantine", "/api/v1/exchange/reviews"])
