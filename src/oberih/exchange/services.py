@@ -23,7 +23,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -828,7 +828,7 @@ def open_reviews(
 
 
 def records_of(
-    session: Session, reviews: list[MatchReview]
+    session: Session, reviews: Sequence[MatchReview]
 ) -> dict[tuple[uuid.UUID, int], ExchangeRecord]:
     """The records of ``reviews`` by (batch, position), in one statement (a page of reviews is
     up to 1,000; a query per review was what listing them cost)."""
