@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -30,11 +31,20 @@ class Change:
     recorded_at: dt.datetime
 
 
+# ASCII digits only (``str.isdigit`` takes "²" and "١"), each number within the BIGINT columns
+# it is compared with: a larger one is no cursor this service issued, not a database error.
+_CURSOR = re.compile(r"([0-9]{1,19})-([0-9]{1,19})")
+_MAX_BIGINT = 2**63 - 1
+
+
 def parse_cursor(cursor: str | None) -> tuple[int, int]:
-    txid, _, event_id = (cursor or START).partition("-")
-    if not (txid.isdigit() and event_id.isdigit()):
+    match = _CURSOR.fullmatch(cursor or START)
+    if match is None:
         raise InvalidCursor()
-    return int(txid), int(event_id)
+    txid, event_id = int(match[1]), int(match[2])
+    if txid > _MAX_BIGINT or event_id > _MAX_BIGINT:
+        raise InvalidCursor()
+    return txid, event_id
 
 
 def changes_after(

@@ -17,6 +17,7 @@ from oberih.exchange import cli as exchange_cli
 from oberih.exchange.merge import MergeNotAllowed
 from oberih.exchange.services import (
     BatchNotFound,
+    NotACandidate,
     NotQuarantined,
     RecordNotFound,
     ReviewClosed,
@@ -35,6 +36,7 @@ _NOT_FOUND: dict[type[Exception], str] = {
     PersonNotFound: "no such person",
 }
 _REFUSED: tuple[type[Exception], ...] = (
+    NotACandidate,
     NotQuarantined,
     ReviewClosed,
     MergeNotAllowed,

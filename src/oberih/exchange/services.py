@@ -11,7 +11,8 @@ chunk's transaction back, so no record is ever half-applied.
 
 Exceptions: ``BatchRejected`` (from ``signing``) when the batch as a whole is refused;
 ``BatchNotFound``, ``RecordNotFound``, ``ReviewNotFound`` for unknown ids; ``NotQuarantined`` /
-``ReviewClosed`` when an operator acts on a record in the wrong state.
+``ReviewClosed`` when an operator acts on a record in the wrong state; ``NotACandidate`` when an
+officer links a record to a person the review did not offer.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from oberih.exchange.outcomes import (
     applied_event,
     decision,
     finish,
+    load_document,
     parse_record,
     reason_of,
 )
@@ -106,6 +108,11 @@ class NotQuarantined(Exception):
 class ReviewClosed(Exception):
     def __init__(self) -> None:
         super().__init__("this identity review is already decided")
+
+
+class NotACandidate(Exception):
+    def __init__(self) -> None:
+        super().__init__("not one of this review's candidates")
 
 
 # --- receiving --------------------------------------------------------------------------------
@@ -165,6 +172,10 @@ def _lines(body: bytes, batch_format: str) -> list[tuple[int, str]]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BatchRejected("not-utf8", "a batch is UTF-8 text") from None
+    if "\x00" in text:
+        # No text column of PostgreSQL can hold it, so the line could not even be quarantined.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise BatchRejected("nul-character", f"line {line} holds a NUL character")
     if batch_format == "csv":
         try:
             return csv_records(text)
@@ -198,9 +209,12 @@ _NOT_JSON = object()
 
 
 def _document(line: str) -> Any:
+    # As processing reads it (``load_document``): json.loads took lines that processing then
+    # quarantines, and some it could not take (nesting past the recursion limit) or whose id
+    # no database could store (a lone surrogate, a NUL) failed the whole batch with a 500.
     try:
-        return json.loads(line)
-    except ValueError:
+        return load_document(line)
+    except Quarantine:
         return _NOT_JSON
 
 
@@ -788,8 +802,10 @@ def quarantine_key(record: ExchangeRecord) -> QuarantineKey:
     return record.processed_at, record.batch_id, record.position
 
 
-def get_record(session: Session, batch_id: uuid.UUID, position: int) -> ExchangeRecord:
-    record = session.get(ExchangeRecord, (batch_id, position))
+def get_record(
+    session: Session, batch_id: uuid.UUID, position: int, *, lock: bool = False
+) -> ExchangeRecord:
+    record = session.get(ExchangeRecord, (batch_id, position), with_for_update=lock)
     if record is None:
         raise RecordNotFound(f"{batch_id}/{position}")
     return record
@@ -799,8 +815,11 @@ def correct_record(
     session: Session, *, batch_id: uuid.UUID, position: int, corrected: str | None
 ) -> ExchangeRecord:
     """An operator's correction of a quarantined record (or ``None`` to replay it as it is):
-    the record becomes pending again; the line as received is kept."""
-    record = get_record(session, batch_id, position)
+    the record becomes pending again; the line as received is kept.
+
+    The record is locked: of two replays at once, the second waits and finds it no longer
+    quarantined (unlocked, it took the record again and ended it a duplicate of itself)."""
+    record = get_record(session, batch_id, position, lock=True)
     if record.state != RecordState.quarantined:
         raise NotQuarantined()
     if corrected is not None:
@@ -848,8 +867,8 @@ def review_key(review: MatchReview) -> ReviewKey:
     return review.created_at, review.batch_id, review.position, review.id
 
 
-def get_review(session: Session, review_id: uuid.UUID) -> MatchReview:
-    review = session.get(MatchReview, review_id)
+def get_review(session: Session, review_id: uuid.UUID, *, lock: bool = False) -> MatchReview:
+    review = session.get(MatchReview, review_id, with_for_update=lock)
     if review is None:
         raise ReviewNotFound(str(review_id))
     return review
@@ -865,9 +884,18 @@ def decide_review(
 ) -> ExchangeRecord:
     """An officer links the record to ``person_id``, or rejects every candidate (``None``): a
     birth then registers a new person, any other record is quarantined as unmatched."""
-    review = get_review(session, review_id)
+    # Locked: two officers deciding the same review at once would both find it open and take
+    # its record twice (the second time to "duplicate" of itself); the second now waits, then
+    # finds it decided.
+    review = get_review(session, review_id, lock=True)
     if review.status != "open":
         raise ReviewClosed()
+    # A link chooses among the persons compared side by side: any other id (a typo, a person of
+    # another case) would append the source's facts to someone no one compared it with.
+    if person_id is not None and str(person_id) not in {
+        candidate["person_id"] for candidate in review.candidates
+    }:
+        raise NotACandidate()
     now = processor.clock()
     record = get_record(session, review.batch_id, review.position)
     review.status = "linked" if person_id else "rejected"
@@ -913,6 +941,6 @@ def iter_batch_records(session: Session, batch_id: uuid.UUID) -> Iterator[Exchan
 
 def raw_json(record: ExchangeRecord) -> Any:
     try:
-        return json.loads(record.raw)
-    except ValueError:
+        return load_document(record.raw)
+    except Quarantine:  # shown as the line it is: json.loads took lines no JSON answer can carry
         return record.raw

@@ -29,6 +29,12 @@ def csv_records(text: str) -> list[tuple[int, str]]:
     for column in header:
         if not column or column.count(".") > 1:
             raise InvalidCsv(f"column {column!r}: name a message field, e.g. payload.group")
+    # A field is either one cell or a group of dotted cells: ``subject`` beside
+    # ``subject.surname`` (or a column twice) would spell two values for one place.
+    groups = {column.partition(".")[0] for column in header if "." in column}
+    for column in header:
+        if column in groups or header.count(column) > 1:
+            raise InvalidCsv(f"column {column!r}: named twice, or beside fields of its own")
     records = []
     for number, row in enumerate(reader, 2):
         if not any(cell.strip() for cell in row):

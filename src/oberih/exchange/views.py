@@ -9,10 +9,10 @@ them from the queue.
 
 # No ``from __future__ import annotations``: FastAPI reads the dependency annotations.
 import datetime as dt
-import json
 import uuid
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from oberih.exchange.resolution import Resolver, stored_profile
 from oberih.exchange.services import (
     BatchNotFound,
     BatchReport,
+    NotACandidate,
     NotQuarantined,
     Processor,
     QuarantineKey,
@@ -249,11 +250,7 @@ def replay_record(
         Depends(access(Permission.exchange_quarantine_read, Permission.person_record_write)),
     ],
 ) -> RecordView:
-    corrected = (
-        json.dumps(correction.corrected, ensure_ascii=False)
-        if correction.corrected is not None
-        else None
-    )
+    corrected = _corrected_line(correction)
     processor = _processor(context)
     with context.sessions() as session, session.begin():
         try:
@@ -267,6 +264,23 @@ def replay_record(
         record_access(session, granted.event(person_id=None, fields=("quarantine",)))
         processor.process_record(session, record)
         return _quarantined(record)
+
+
+def _corrected_line(correction: Correction) -> str | None:
+    """The corrected record as a line of the batch; 422 for what a line cannot carry: a lone
+    surrogate (a JSON body may spell one as an escape; no text column stores it) or an integer
+    past 64 bits (processing reads lines with orjson)."""
+    if correction.corrected is None:
+        return None
+    try:
+        return orjson.dumps(correction.corrected).decode("utf-8")
+    except orjson.JSONEncodeError:
+        raise ApiProblem(
+            422,
+            "validation",
+            "The request is not valid",
+            errors=[("corrected", "not storable: a lone surrogate or an integer past 64 bits")],
+        ) from None
 
 
 @router.get("/reviews", summary="Open identity reviews")
@@ -386,6 +400,13 @@ def _decide(
             )
         except ReviewNotFound:
             raise ApiProblem(404, "not-found", "No such review") from None
+        except NotACandidate as exc:
+            raise ApiProblem(
+                422,
+                "validation",
+                "The request is not valid",
+                errors=[("person_id", str(exc))],
+            ) from None
         except ReviewClosed as exc:
             raise ApiProblem(409, "review-closed", str(exc)) from None
         event = granted.event(person_id=person_id, fields=("identity",))

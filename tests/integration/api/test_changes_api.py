@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from tests.integration.api.conftest import OFFICER_KYIV, PURPOSE, World
 
 
@@ -34,3 +36,22 @@ def test_an_officer_follows_the_changes_of_their_area(world: World) -> None:
     assert again["changes"] == [] and again["next_cursor"] == body["next_cursor"]
     bad = world.client.get("/api/v1/changes", params={"after": "nope"}, headers=headers)
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "9223372036854775808-0",  # past the BIGINT the positions are
+        "0-99999999999999999999",
+        "²-1",  # digits to str.isdigit, not to int()
+        "١-١",  # Arabic-Indic digits: not a cursor this service issued
+    ],
+)
+def test_a_cursor_the_feed_did_not_issue_is_a_422(world: World, cursor: str) -> None:
+    response = world.client.get(
+        "/api/v1/changes",
+        params={"after": cursor},
+        headers=world.headers(OFFICER_KYIV, purpose=PURPOSE),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["type"].endswith("/invalid-cursor")

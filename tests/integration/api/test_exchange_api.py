@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -252,3 +253,118 @@ def test_a_cursor_the_service_did_not_issue_is_a_422(world: World, path: str, cu
     assert response.json()["errors"] == [
         {"field": "cursor", "reason": "not a cursor this service issued"}
     ]
+
+
+def test_a_csv_header_naming_a_field_and_its_parts_rejects_the_batch(world: World) -> None:
+    # "subject" beside "subject.surname" spells two values for one place: a 422 naming the
+    # column, not a 500.
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    body = b"source_record_id,subject,subject.surname\nc-1,x,y\n"
+    response = world.client.post(
+        "/api/v1/exchange/border/batches",
+        content=body,
+        headers={
+            **world.headers(BORDER),
+            "X-Batch-Signature": keys.sign(body),
+            "Content-Type": "text/csv",
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["reason"] == "invalid-csv"
+    assert "'subject'" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[" * 5000 + "]" * 5000,  # nested past any parser's depth
+        '{"source_record_id": "\\ud800", "message_type": "exit"}',  # a lone surrogate
+        '{"source_record_id": "x-\\u0000", "message_type": "exit"}',  # NUL: no text column
+    ],
+    ids=["deep", "lone-surrogate", "nul-escape"],
+)
+def test_a_line_the_register_cannot_store_is_quarantined_beside_the_others(
+    world: World, line: str
+) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    with make_session_factory(world.engine)() as session, session.begin():
+        register_person(session)
+    body = lines(message("x-1", "exit", {"crossed_on": "2026-11-01"}), line)
+    sent = send(world, keys, body)
+    assert sent.status_code == 202, sent.text
+    drain(world)
+    status = world.client.get(sent.json()["status_url"], headers=world.headers(BORDER)).json()
+    assert status["counts"]["applied"] == 1 and status["counts"]["quarantined"] == 1
+    listed = world.client.get(
+        "/api/v1/exchange/quarantine", headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION")
+    )
+    assert listed.status_code == 200, listed.text
+    [record] = listed.json()["items"]
+    assert record["reason"].startswith("malformed") and record["source_record_id"] is None
+
+
+def test_a_nul_byte_rejects_the_batch_with_its_line(world: World) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    body = lines(message("x-1", "exit", {"crossed_on": "2026-11-01"}), '{"a": 1}\x00')
+    response = send(world, keys, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["reason"] == "nul-character"
+    assert response.json()["detail"] == "line 2 holds a NUL character"
+
+
+def test_a_correction_that_is_not_unicode_text_is_a_422(world: World) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    sent = send(world, keys, lines("{broken"))
+    assert sent.status_code == 202
+    drain(world)
+    batch_id = sent.json()["batch_id"]
+    replay = world.client.post(
+        f"/api/v1/exchange/quarantine/{batch_id}/1/replay",
+        content=b'{"corrected": {"source_record_id": "\\ud800"}}',
+        headers={
+            **world.headers(ADMIN, purpose="DATA-CLARIFICATION"),
+            "Content-Type": "application/json",
+        },
+    )
+    assert replay.status_code == 422, replay.text
+    assert replay.json()["errors"] == [
+        {
+            "field": "corrected",
+            "reason": "not storable: a lone surrogate or an integer past 64 bits",
+        }
+    ]
+
+
+def test_a_link_chooses_among_the_candidates_compared(world: World) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    with make_session_factory(world.engine)() as session, session.begin():
+        person_id = register_person(session)
+    body = lines(
+        message(
+            "x-1", "exit", {"crossed_on": "2026-11-01"},
+            surname="Гудзь", patronymic=None, sex=None,
+        )
+    )  # fmt: skip
+    assert send(world, keys, body).status_code == 202
+    drain(world)
+    headers = world.headers(ADMIN, purpose="DATA-CLARIFICATION")
+    [review] = world.client.get("/api/v1/exchange/reviews", headers=headers).json()["items"]
+    link = f"/api/v1/exchange/reviews/{review['review_id']}/link"
+    # Another region's person, and an id of no one: neither was compared with the record.
+    for other in (world.lviv_person, uuid.uuid4()):
+        refused = world.client.post(link, json={"person_id": str(other)}, headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"] == [
+            {"field": "person_id", "reason": "not one of this review's candidates"}
+        ]
+    # The review is still open, and the candidate can be linked.
+    still = world.client.get("/api/v1/exchange/reviews", headers=headers).json()["items"]
+    assert [r["review_id"] for r in still] == [review["review_id"]]
+    linked = world.client.post(link, json={"person_id": str(person_id)}, headers=headers)
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["state"] == "applied" and linked.json()["person_id"] == str(person_id)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 from oberih.cli import app
 from oberih.db.engine import make_session_factory
 from oberih.exchange.cli import EXIT_CONFIGURATION
+from oberih.exchange.services import Processor, open_reviews, receive_batch
 from oberih.exchange.signing import load_key_ring
 from oberih.persons.facts import FactKind
 from oberih.persons.services import create_person
@@ -199,3 +200,41 @@ def test_what_the_register_does_not_hold_is_named_in_one_line(
     result = CliRunner().invoke(app, [*command, "--database-url", database_url])
     assert result.exit_code == 1
     assert result.output.strip() == f"oberih: {says}"
+
+
+def test_a_review_decision_the_register_refuses_is_said_in_one_line(
+    engine: Engine, database_url: str
+) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        register_person(session)
+        crossing = message(
+            "x-1", "exit", {"crossed_on": "2026-11-01"},
+            surname="Гудзь", patronymic=None, sex=None,
+        )  # fmt: skip
+        batch = receive_batch(
+            session, source="border", body=lines(crossing), signature=None, ring=None, now=NOW
+        )
+        batch_id = batch.id
+    Processor(sessions=sessions, clock=lambda: NOW).process_pending(batch_id=batch_id)
+    with sessions() as session:
+        [review] = open_reviews(session)
+        review_id = str(review.id)
+    runner = CliRunner()
+
+    def decide(*command: str) -> Result:
+        return runner.invoke(
+            app, ["exchange", "review", *command, review_id, "--database-url", database_url]
+        )
+
+    # Not a candidate: the person was not compared with the record; the review stays open.
+    stranger = runner.invoke(
+        app,
+        ["exchange", "review", "link", review_id, NO_SUCH, "--database-url", database_url],
+    )
+    assert stranger.exit_code == 1
+    assert stranger.output.strip() == "oberih: refused: not one of this review's candidates"
+    assert decide("reject").exit_code == 0
+    again = decide("reject")
+    assert again.exit_code == 1
+    assert again.output.strip() == "oberih: refused: this identity review is already decided"

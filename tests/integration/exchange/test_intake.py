@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from sqlalchemy import Engine, select
 
-from oberih.db.engine import make_session_factory
+from oberih.db.engine import make_engine, make_session_factory
 from oberih.exchange.models import ExchangeRecord, LinkDecision
 from oberih.exchange.services import (
+    NotQuarantined,
     Processor,
     batch_report,
     correct_record,
@@ -254,3 +257,48 @@ def test_a_line_that_is_not_json_is_quarantined_saying_where(engine: Engine) -> 
         "malformed: not JSON (unexpected end of data, column 44)",
         "malformed: not JSON (unexpected character, expected a JSON value, column 18)",
     ]
+
+
+@pytest.mark.postgres
+def test_of_two_replays_at_once_the_second_finds_the_record_replayed(
+    postgres_database_url: str,
+) -> None:
+    # Two operators replay the same quarantined record at the same moment (on SQLite one
+    # writer at a time already orders them).
+    engine = make_engine(postgres_database_url)
+    try:
+        _replay_twice_at_once(engine)
+    finally:
+        engine.dispose()
+
+
+def _replay_twice_at_once(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        register_person(session)
+    keys = SourceKeys("civil_status")
+    batch_id = submit(engine, keys, lines("{broken"))
+    work = processor(engine)
+    work.process_pending()
+    corrected = lines(message("d-2", "death", DEATH, rnokpp=RNOKPP)).decode().strip()
+    second: list[object] = []
+
+    def replay_again() -> None:
+        try:
+            with sessions() as session, session.begin():
+                record = correct_record(session, batch_id=batch_id, position=1, corrected=corrected)
+                work.process_record(session, record)
+                second.append(record.state)
+        except NotQuarantined as exc:
+            second.append(exc)
+
+    with sessions() as session, session.begin():
+        record = correct_record(session, batch_id=batch_id, position=1, corrected=corrected)
+        work.process_record(session, record)
+        other = threading.Thread(target=replay_again)
+        other.start()
+        time.sleep(0.5)  # the second replay reaches the record while the first holds it
+    other.join(timeout=30)
+    assert len(second) == 1 and isinstance(second[0], NotQuarantined)
+    with sessions() as session:
+        assert batch_report(session, batch_id).counts["applied"] == 1
