@@ -3,7 +3,8 @@
 Pure functions. World time comes from the message (the day a thing became true), never from the
 arrival time, so a death recorded three weeks late is still a death on its day. A message that
 ends something the same source stated before (an employment, an enrolment, a marriage) names the
-earlier record; intake turns that record id into ``supersedes_id``.
+earlier record; intake turns that record id into ``supersedes_id``, and the fact keeps it
+(``ends_record_id``) for a start that arrives after its ending.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ def _marriage(source: str, message: Any) -> Adapted:
         "relative_birth_date": body.spouse_birth_date.isoformat()
         if body.spouse_birth_date
         else None,
+        "ends_record_id": body.marriage_record_id,
     }
     fact = _fact(
         source,
@@ -228,6 +230,7 @@ def _employment(source: str, message: Any) -> Adapted:
     assert isinstance(message, Employment)
     body = message.payload
     payload = body.model_dump(mode="json", exclude={"started_on", "ended_on", "start_record_id"})
+    payload["ends_record_id"] = body.start_record_id
     fact = _fact(
         source,
         message,
@@ -247,6 +250,7 @@ def _enrolment(source: str, message: Any) -> Adapted:
     payload = body.model_dump(
         mode="json", exclude={"enrolled_on", "ended_on", "enrolment_record_id"}
     )
+    payload["ends_record_id"] = body.enrolment_record_id
     fact = _fact(
         source,
         message,

@@ -31,13 +31,14 @@ a time would.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
@@ -65,8 +66,6 @@ from oberih.persons.state import fold
 from oberih.rules.services import refresh_persons
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from oberih.exchange.services import Processor
 
 logger = logging.getLogger("oberih.exchange")
@@ -310,6 +309,15 @@ def _apply_links(
     if not links:
         return []
     superseded, in_chunk = _superseded(session, links)
+    endings = earlier_endings(
+        session,
+        [
+            (person_id, item.fact)
+            for person_id, person_links in links.items()
+            for link in person_links
+            for item in link.adapted.facts
+        ],
+    )
     appends: dict[uuid.UUID, list[NewFact]] = {}
     one_by_one: set[uuid.UUID] = set()
     for person_id, person_links in links.items():
@@ -318,7 +326,8 @@ def _apply_links(
             for item in link.adapted.facts:
                 earlier = item.supersedes_record_id
                 if earlier is None:
-                    facts.append(item.fact)
+                    ending = endings.get((person_id, item.fact.source, item.fact.source_record_id))
+                    facts.append(item.fact if ending is None else ended_by(item.fact, ending))
                     continue
                 key = (item.fact.source, earlier)
                 if key in superseded:
@@ -356,6 +365,71 @@ def _apply_links(
             event = processor.apply(session, link.record, link.adapted, person_id, now)
             events.extend([event] if event is not None else [])
     return events
+
+
+# The kinds of fact a later record of the same source may end (``ends_record_id``).
+_ENDED_KINDS = (FactKind.education, FactKind.employment, FactKind.family)
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """A journal fact that ends a record of its source which had not arrived before it."""
+
+    fact_id: uuid.UUID
+    valid_to: dt.date | None
+
+
+def earlier_endings(
+    session: Session, facts: list[tuple[uuid.UUID, NewFact]]
+) -> dict[tuple[uuid.UUID, str, str], Ending]:
+    """(person, source, record id) -> the person's journal fact that already ends that record,
+    for the (person, fact) pairs given; the latest such fact that nothing supersedes.
+
+    Out of order, a divorce comes before its marriage and an enrolment's end before the
+    enrolment: the ending was journaled as a closed interval of its own, and the start, when it
+    comes, must not open the interval again (an open enrolment is a student deferral)."""
+    wanted = {
+        (person_id, fact.source, fact.source_record_id)
+        for person_id, fact in facts
+        if fact.kind in _ENDED_KINDS and fact.supersedes_id is None
+    }
+    if not wanted:
+        return {}
+    dialect = session.get_bind().dialect.name
+    # The persons' facts of these kinds, and every fact of theirs that supersedes one (a fact
+    # supersedes only within its person's journal): read by the (person, seq) index, a few rows
+    # a person, and the superseded ones told apart here.
+    rows = session.execute(
+        select(
+            FactRow.id,
+            FactRow.person_id,
+            FactRow.source,
+            FactRow.payload["ends_record_id"].as_string(),
+            FactRow.valid_to,
+            FactRow.supersedes_id,
+        )
+        .where(
+            among(FactRow.person_id, sorted({key[0] for key in wanted}), dialect=dialect),
+            or_(
+                FactRow.kind.in_([kind.value for kind in _ENDED_KINDS]),
+                FactRow.supersedes_id.is_not(None),
+            ),
+        )
+        .order_by(FactRow.person_id, FactRow.seq)
+    ).all()
+    superseded = {row.supersedes_id for row in rows if row.supersedes_id is not None}
+    endings: dict[tuple[uuid.UUID, str, str], Ending] = {}
+    for fact_id, person_id, source, ends, valid_to, _ in rows:
+        key = (person_id, source, ends)
+        if ends is not None and fact_id not in superseded and key in wanted:
+            endings[key] = Ending(fact_id, valid_to)  # the latest, in journal order
+    return endings
+
+
+def ended_by(fact: NewFact, ending: Ending) -> NewFact:
+    """A start that arrives after its ending: it takes the ending's end and supersedes it, so
+    that the interval counts once and stays closed, as if they had come in order."""
+    return fact.model_copy(update={"supersedes_id": ending.fact_id, "valid_to": ending.valid_to})
 
 
 def _superseded(

@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -64,6 +64,25 @@ class Envelope(Strict):
     recorded_at: dt.datetime  # when the source recorded it (its own clock)
     subject: Subject
 
+    # The payload's dates of acts the source registers after they happen (a birth, a death, a
+    # commission's decision, a crossing): none can be later than the day the source recorded
+    # the message. A date in the future is a slip at the source, and taken as it is it would
+    # hide the true value (a fitness decision dated 2031 outranks every real one) or change
+    # the person's status on its own later (a death). Plans are not acts: an employment or an
+    # enrolment may start later, a review date or a reservation's end lie ahead.
+    act_dates: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _acts_not_after_recording(self) -> Self:
+        # A day's grace: the source's calendar day may be ahead of its clock's UTC offset.
+        last_day = self.recorded_at.date() + dt.timedelta(days=1)
+        payload = getattr(self, "payload", None)
+        for name in self.act_dates:
+            day = getattr(payload, name, None)
+            if day is not None and day > last_day:
+                raise ValueError(f"payload.{name} is later than the day of recorded_at")
+        return self
+
 
 # --- civil status -----------------------------------------------------------------------------
 
@@ -80,6 +99,7 @@ class BirthPayload(Strict):
 
 class Birth(Envelope):
     message_type: Literal["birth"]
+    act_dates = ("birth_date",)
     payload: BirthPayload
 
 
@@ -90,6 +110,7 @@ class DeathPayload(Strict):
 
 class Death(Envelope):
     message_type: Literal["death"]
+    act_dates = ("date_of_death",)
     payload: DeathPayload
 
 
@@ -102,6 +123,7 @@ class NameChangePayload(Strict):
 
 class NameChange(Envelope):
     message_type: Literal["name_change"]
+    act_dates = ("effective_on",)
     payload: NameChangePayload
 
 
@@ -115,6 +137,7 @@ class MarriagePayload(Strict):
 
 class Marriage(Envelope):
     message_type: Literal["marriage", "divorce"]
+    act_dates = ("married_on", "divorced_on")
     payload: MarriagePayload
 
 
@@ -127,6 +150,7 @@ class PaternityPayload(Strict):
 
 class Paternity(Envelope):
     message_type: Literal["paternity"]
+    act_dates = ("child_birth_date", "established_on")
     payload: PaternityPayload
 
 
@@ -140,6 +164,7 @@ class UnzrPayload(Strict):
 
 class UnzrAssigned(Envelope):
     message_type: Literal["unzr_assigned"]
+    act_dates = ("assigned_on",)
     payload: UnzrPayload
 
 
@@ -151,6 +176,7 @@ class DocumentPayload(Strict):
 
 class DocumentIssued(Envelope):
     message_type: Literal["document_issued", "document_invalidated"]
+    act_dates = ("on",)
     payload: DocumentPayload
 
 
@@ -166,6 +192,7 @@ class AddressPayload(Strict):
 
 class RegisteredAddress(Envelope):
     message_type: Literal["registered_address"]
+    act_dates = ("registered_on",)
     payload: AddressPayload
 
 
@@ -179,6 +206,7 @@ class RnokppPayload(Strict):
 
 class RnokppAssigned(Envelope):
     message_type: Literal["rnokpp_assigned"]
+    act_dates = ("assigned_on",)
     payload: RnokppPayload
 
 
@@ -230,6 +258,7 @@ class FitnessPayload(Strict):
 
 class FitnessDecision(Envelope):
     message_type: Literal["fitness_decision"]
+    act_dates = ("decision_date",)
     payload: FitnessPayload
 
 
@@ -244,6 +273,7 @@ class CrossingPayload(Strict):
 
 class Crossing(Envelope):
     message_type: Literal["exit", "entry"]
+    act_dates = ("crossed_on",)
     payload: CrossingPayload
 
 
@@ -258,6 +288,7 @@ class DisabilityMessagePayload(Strict):
 
 class DisabilityGroup(Envelope):
     message_type: Literal["disability_group"]
+    act_dates = ("established_on",)
     payload: DisabilityMessagePayload
 
 

@@ -40,7 +40,13 @@ from oberih.collector import collector_paused
 from oberih.db.queries import insert_many, pairs_in
 from oberih.documents.services import revoke_stale_documents
 from oberih.exchange.adapters import Adapted, adapt
-from oberih.exchange.chunks import NewbornRefused, active_identifiers, process_chunk
+from oberih.exchange.chunks import (
+    NewbornRefused,
+    active_identifiers,
+    earlier_endings,
+    ended_by,
+    process_chunk,
+)
 from oberih.exchange.matching import Profile
 from oberih.exchange.messages import Birth, Message, parse_source
 from oberih.exchange.models import (
@@ -472,7 +478,7 @@ class Processor:
         savepoint = session.begin_nested()
         try:
             facts = [
-                _with_supersedes(session, item.fact, item.supersedes_record_id)
+                _with_supersedes(session, item.fact, item.supersedes_record_id, person_id)
                 for item in adapted.facts
             ]
             result = append_facts(session, person_id=person_id, facts=facts, now=now)
@@ -725,9 +731,13 @@ def _decide(
     session.add(LinkDecision(**decision(record, resolution, now, outcome=outcome)))
 
 
-def _with_supersedes(session: Session, fact: NewFact, record_id: str | None) -> NewFact:
+def _with_supersedes(
+    session: Session, fact: NewFact, record_id: str | None, person_id: uuid.UUID
+) -> NewFact:
     if record_id is None:
-        return fact
+        ending = earlier_endings(session, [(person_id, fact)])
+        key = (person_id, fact.source, fact.source_record_id)
+        return ended_by(fact, ending[key]) if key in ending else fact
     earlier = session.scalar(
         select(FactRow.id).where(
             FactRow.source == fact.source, FactRow.source_record_id == record_id

@@ -117,7 +117,16 @@ class ContactPayload(Payload):
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class FamilyPayload(Payload):
+class EndsRecord(Payload):
+    """An interval a source may end by a later record (a divorce, an employment or enrolment
+    ended), which keeps the source's record id of the start it ends: the ending may arrive
+    first, and the start, when it comes, must not open the interval again
+    (``exchange.chunks.earlier_endings``)."""
+
+    ends_record_id: str | None = Field(default=None, max_length=128)
+
+
+class FamilyPayload(EndsRecord):
     relation: Literal["child", "spouse", "ward", "parent", "sibling"]
     relative_id: UUID | None = None
     relative_name: str | None = Field(default=None, max_length=300)
@@ -136,7 +145,7 @@ class FamilyPayload(Payload):
     alimony_debt_over_three_months: bool | None = None
 
 
-class EducationPayload(Payload):
+class EducationPayload(EndsRecord):
     level: Literal["vocational", "professional_pre_higher", "bachelor", "master", "phd", "doctor"]
     form: Literal["full_time", "part_time", "evening", "distance", "dual"]
     institution_code: str = Field(min_length=1, max_length=16)
@@ -144,7 +153,7 @@ class EducationPayload(Payload):
     first_at_level: bool = True
 
 
-class EmploymentPayload(Payload):
+class EmploymentPayload(EndsRecord):
     employer_code: str = Field(pattern=r"^\d{8}$")  # EDRPOU
     employer_name: str | None = Field(default=None, max_length=300)
     position: str | None = Field(default=None, max_length=200)

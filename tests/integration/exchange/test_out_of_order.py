@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from sqlalchemy import Engine, select
 
 from oberih.db.engine import make_session_factory
@@ -13,7 +14,10 @@ from oberih.exchange.models import ExchangeRecord
 from oberih.exchange.services import Processor, batch_report, receive_batch
 from oberih.identifiers import make_rnokpp
 from oberih.persons.models import IdentifierRow
-from tests.integration.exchange.helpers import NOW, lines, message
+from oberih.persons.services import get_state
+from oberih.rules.services import evaluate_person
+from tests.integration.exchange.helpers import NOW, lines, message, register_person
+from tests.integration.exchange.helpers import RNOKPP as RNOKPP_HELD
 
 BORN = dt.date(2026, 10, 30)
 NEWBORN = {
@@ -73,3 +77,62 @@ def test_a_record_before_its_persons_birth_is_applied_once_the_birth_arrives(
     _send(engine, "tax", lines(stranger), NOW + dt.timedelta(hours=2))
     assert processor.process_pending() == 1
     assert processor.process_pending() == 0
+
+
+# An ending sent before the record it ends: (source, the start, the ending).
+ENDINGS = {
+    "enrolment": (
+        "education",
+        message("e-1", "enrolment", {"level": "master", "form": "full_time",
+                "institution_code": "233", "enrolled_on": "2024-09-01"}, rnokpp=RNOKPP_HELD),
+        message("e-2", "enrolment_ended", {"level": "master", "form": "full_time",
+                "institution_code": "233", "enrolled_on": "2024-09-01",
+                "ended_on": "2026-06-30", "enrolment_record_id": "e-1"}, rnokpp=RNOKPP_HELD),
+    ),
+    "employment": (
+        "tax",
+        message("t-1", "employment_started", {"employer_code": "00000017",
+                "started_on": "2020-01-01"}, rnokpp=RNOKPP_HELD),
+        message("t-2", "employment_ended", {"employer_code": "00000017",
+                "started_on": "2020-01-01", "ended_on": "2026-06-30",
+                "start_record_id": "t-1"}, rnokpp=RNOKPP_HELD),
+    ),
+    "marriage": (
+        "civil_status",
+        message("m-1", "marriage", {"spouse_name": "Ольга Ґудзь", "married_on": "2015-06-06"},
+                rnokpp=RNOKPP_HELD),
+        message("m-2", "divorce", {"spouse_name": "Ольга Ґудзь", "married_on": "2015-06-06",
+                "divorced_on": "2026-06-30", "marriage_record_id": "m-1"}, rnokpp=RNOKPP_HELD),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("one_batch", [False, True], ids=["two-batches", "one-batch"])
+@pytest.mark.parametrize("what", sorted(ENDINGS))
+def test_an_ending_that_arrives_before_its_start_keeps_it_ended(
+    engine: Engine, what: str, one_batch: bool
+) -> None:
+    # A divorce before its marriage, an enrolment ended before the enrolment: once the start
+    # arrives, the register must not hold it open again (an open enrolment is a deferral).
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+    ticks = (NOW + dt.timedelta(seconds=n) for n in itertools.count())
+    processor = Processor(sessions=sessions, clock=lambda: next(ticks))
+    source, start, ending = ENDINGS[what]
+    if one_batch:
+        _send(engine, source, lines(ending, start), NOW)
+    else:
+        _send(engine, source, lines(ending), NOW)
+        processor.process_pending()
+        _send(engine, source, lines(start), NOW + dt.timedelta(hours=1))
+    processor.process_pending()
+    with sessions() as session:
+        assert {r.state for r in session.scalars(select(ExchangeRecord))} == {"applied"}
+        state = get_state(session, person_id)
+        slot = {"enrolment": state.education, "employment": state.employment,
+                "marriage": state.family}[what]  # fmt: skip
+        assert [entry.valid_to for entry in slot] == [dt.date(2026, 6, 30)]
+        if what == "enrolment":
+            determination = evaluate_person(session, person_id, NOW.date())
+            assert determination.deferrals == ()

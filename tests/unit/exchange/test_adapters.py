@@ -102,3 +102,28 @@ def test_every_source_publishes_a_json_schema(source: Source) -> None:
     schema = message_schema(source)
     assert schema["$id"].endswith(f"/{source.value}/v1")
     assert "source_record_id" in str(schema)
+
+
+@pytest.mark.parametrize(
+    ("source", "message_type", "payload"),
+    [
+        (Source.civil_status, "death", {"date_of_death": "2027-10-20"}),
+        (Source.health, "fitness_decision", {"fitness": "unfit_excluded",
+         "decision_date": "2031-01-01"}),
+        (Source.border, "exit", {"crossed_on": "2030-01-01"}),
+    ],
+)  # fmt: skip
+def test_an_act_dated_after_the_source_recorded_it_is_refused(
+    source: Source, message_type: str, payload: dict[str, Any]
+) -> None:
+    # Recorded on 2026-11-01: a death, a decision or a crossing cannot be later than that.
+    with pytest.raises(ValidationError, match="later than the day of recorded_at"):
+        parse_message(source, message(message_type, payload))
+
+
+def test_plans_and_the_source_days_grace_may_be_ahead_of_recorded_at() -> None:
+    late_evening = message("death", {"date_of_death": "2026-11-02"})  # UTC behind Kyiv
+    parse_message(Source.civil_status, late_evening)
+    enrolment = {"level": "bachelor", "form": "full_time", "institution_code": "233",
+                 "enrolled_on": "2027-09-01"}  # fmt: skip
+    parse_message(Source.education, message("enrolment", enrolment))
