@@ -2,9 +2,10 @@
 
 Pure functions. World time comes from the message (the day a thing became true), never from the
 arrival time, so a death recorded three weeks late is still a death on its day. A message that
-ends something the same source stated before (an employment, an enrolment, a marriage) names the
-earlier record; intake turns that record id into ``supersedes_id``, and the fact keeps it
-(``ends_record_id``) for a start that arrives after its ending.
+ends something the same source stated before (an employment, an enrolment, a marriage, a
+caregiver status, a disability group, a reservation) names the earlier record; intake turns
+that record id into ``supersedes_id``, and the fact keeps it (``ends_record_id``) for a start
+that arrives after its ending.
 """
 
 from __future__ import annotations
@@ -290,10 +291,11 @@ def _disability(source: str, message: Any) -> Adapted:
         source,
         message,
         FactKind.disability,
-        {"group": body.group},
+        {"group": body.group, "ends_record_id": body.start_record_id},
         basis="disability",
         valid_from=body.established_on,
         valid_to=body.until,
+        supersedes=body.start_record_id,
     )
     return Adapted([fact])
 
@@ -301,8 +303,9 @@ def _disability(source: str, message: Any) -> Adapted:
 def _caregiver(source: str, message: Any) -> Adapted:
     assert isinstance(message, Caregiver)
     body = message.payload
-    payload = body.model_dump(mode="json", exclude={"since", "until"})
+    payload = body.model_dump(mode="json", exclude={"since", "until", "start_record_id"})
     payload["needs_constant_care"] = True
+    payload["ends_record_id"] = body.start_record_id
     fact = _fact(
         source,
         message,
@@ -311,6 +314,7 @@ def _caregiver(source: str, message: Any) -> Adapted:
         basis="care",
         valid_from=body.since,
         valid_to=body.until,
+        supersedes=body.start_record_id,
     )
     return Adapted([fact])
 
@@ -318,7 +322,11 @@ def _caregiver(source: str, message: Any) -> Adapted:
 def _reservation(source: str, message: Any) -> Adapted:
     assert isinstance(message, Reservation)
     body = message.payload
-    payload = {"employer_code": body.employer_code, "decision_ref": body.decision_ref}
+    payload = {
+        "employer_code": body.employer_code,
+        "decision_ref": body.decision_ref,
+        "ends_record_id": body.start_record_id,
+    }
     fact = _fact(
         source,
         message,
@@ -327,6 +335,7 @@ def _reservation(source: str, message: Any) -> Adapted:
         basis="reservation",
         valid_from=body.reserved_from,
         valid_to=body.reserved_until,
+        supersedes=body.start_record_id,
     )
     return Adapted([fact])
 

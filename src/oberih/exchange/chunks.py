@@ -368,7 +368,13 @@ def _apply_links(
 
 
 # The kinds of fact a later record of the same source may end (``ends_record_id``).
-_ENDED_KINDS = (FactKind.education, FactKind.employment, FactKind.family)
+_ENDED_KINDS = (
+    FactKind.education,
+    FactKind.employment,
+    FactKind.family,
+    FactKind.disability,
+    FactKind.reservation,
+)
 
 
 @dataclass(frozen=True, slots=True)

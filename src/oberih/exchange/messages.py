@@ -284,6 +284,10 @@ class DisabilityMessagePayload(Strict):
     group: Literal["I", "II", "III"]
     established_on: Day
     until: Day | None = None
+    # On an end (the status withdrawn, or its term set): the record that started it. Without
+    # it a status once stated could never end: the same record id with an end date is a
+    # conflicting re-send, and a new one left the first open beside it.
+    start_record_id: str | None = Field(default=None, max_length=120)
 
 
 class DisabilityGroup(Envelope):
@@ -299,6 +303,10 @@ class CaregiverPayload(Strict):
     relative_disability_group: Literal["I", "II", "III", "child"] | None = None
     since: Day
     until: Day | None = None
+    # On an end (the status withdrawn, or its term set): the record that started it. Without
+    # it a status once stated could never end: the same record id with an end date is a
+    # conflicting re-send, and a new one left the first open beside it.
+    start_record_id: str | None = Field(default=None, max_length=120)
 
 
 class Caregiver(Envelope):
@@ -314,6 +322,10 @@ class ReservationMessagePayload(Strict):
     decision_ref: str | None = Field(default=None, max_length=64)
     reserved_from: Day
     reserved_until: Day | None = None
+    # On an end (the status withdrawn, or its term set): the record that started it. Without
+    # it a status once stated could never end: the same record id with an end date is a
+    # conflicting re-send, and a new one left the first open beside it.
+    start_record_id: str | None = Field(default=None, max_length=120)
 
 
 class Reservation(Envelope):

@@ -162,7 +162,7 @@ class EmploymentPayload(EndsRecord):
     teaching_or_research: bool = False
 
 
-class DisabilityPayload(Payload):
+class DisabilityPayload(EndsRecord):
     group: Literal["I", "II", "III"]
 
 
@@ -200,7 +200,7 @@ class DeferralPayload(Payload):
     decision_ref: str | None = Field(default=None, max_length=64)
 
 
-class ReservationPayload(Payload):
+class ReservationPayload(EndsRecord):
     employer_code: str = Field(pattern=r"^\d{8}$")
     decision_ref: str | None = Field(default=None, max_length=64)
 

@@ -15,6 +15,7 @@ from oberih.exchange.services import Processor, batch_report, receive_batch
 from oberih.identifiers import make_rnokpp
 from oberih.persons.models import IdentifierRow
 from oberih.persons.services import get_state
+from oberih.persons.state import Entry, PersonState
 from oberih.rules.services import evaluate_person
 from tests.integration.exchange.helpers import NOW, lines, message, register_person
 from tests.integration.exchange.helpers import RNOKPP as RNOKPP_HELD
@@ -104,7 +105,36 @@ ENDINGS = {
         message("m-2", "divorce", {"spouse_name": "Ольга Ґудзь", "married_on": "2015-06-06",
                 "divorced_on": "2026-06-30", "marriage_record_id": "m-1"}, rnokpp=RNOKPP_HELD),
     ),
+    "caregiver": (
+        "social",
+        message("s-1", "caregiver", {"relation": "parent", "relative_disability_group": "I",
+                "since": "2023-03-01"}, rnokpp=RNOKPP_HELD),
+        message("s-2", "caregiver", {"relation": "parent", "relative_disability_group": "I",
+                "since": "2023-03-01", "until": "2026-06-30", "start_record_id": "s-1"},
+                rnokpp=RNOKPP_HELD),
+    ),
+    "disability": (
+        "social",
+        message("s-3", "disability_group", {"group": "II", "established_on": "2022-05-01"},
+                rnokpp=RNOKPP_HELD),
+        message("s-4", "disability_group", {"group": "II", "established_on": "2022-05-01",
+                "until": "2026-06-30", "start_record_id": "s-3"}, rnokpp=RNOKPP_HELD),
+    ),
+    "reservation": (
+        "employer",
+        message("r-1", "reservation", {"employer_code": "00000017",
+                "reserved_from": "2025-01-01"}, rnokpp=RNOKPP_HELD),
+        message("r-2", "reservation", {"employer_code": "00000017",
+                "reserved_from": "2025-01-01", "reserved_until": "2026-06-30",
+                "start_record_id": "r-1"}, rnokpp=RNOKPP_HELD),
+    ),
 }  # fmt: skip
+
+
+def _slot(state: PersonState, what: str) -> list[Entry]:
+    return {"enrolment": state.education, "employment": state.employment,
+            "marriage": state.family, "caregiver": state.family,
+            "disability": state.disability, "reservation": state.reservations}[what]  # fmt: skip
 
 
 @pytest.mark.parametrize("one_batch", [False, True], ids=["two-batches", "one-batch"])
@@ -130,9 +160,31 @@ def test_an_ending_that_arrives_before_its_start_keeps_it_ended(
     with sessions() as session:
         assert {r.state for r in session.scalars(select(ExchangeRecord))} == {"applied"}
         state = get_state(session, person_id)
-        slot = {"enrolment": state.education, "employment": state.employment,
-                "marriage": state.family}[what]  # fmt: skip
-        assert [entry.valid_to for entry in slot] == [dt.date(2026, 6, 30)]
+        assert [entry.valid_to for entry in _slot(state, what)] == [dt.date(2026, 6, 30)]
         if what == "enrolment":
+            determination = evaluate_person(session, person_id, NOW.date())
+            assert determination.deferrals == ()
+
+
+@pytest.mark.parametrize("what", sorted(ENDINGS))
+def test_a_status_a_source_stated_is_ended_by_a_record_naming_it(engine: Engine, what: str) -> None:
+    # A caregiver's status, a disability group or a reservation ends (the relative recovered,
+    # the group was withdrawn, the reservation expired): the ending names the record that
+    # started it, and the status is then one closed interval, not an open one beside a closed.
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+    ticks = (NOW + dt.timedelta(seconds=n) for n in itertools.count())
+    processor = Processor(sessions=sessions, clock=lambda: next(ticks))
+    source, start, ending = ENDINGS[what]
+    _send(engine, source, lines(start), NOW)
+    processor.process_pending()
+    _send(engine, source, lines(ending), NOW + dt.timedelta(hours=1))
+    processor.process_pending()
+    with sessions() as session:
+        assert {r.state for r in session.scalars(select(ExchangeRecord))} == {"applied"}
+        state = get_state(session, person_id)
+        assert [entry.valid_to for entry in _slot(state, what)] == [dt.date(2026, 6, 30)]
+        if what in ("caregiver", "disability"):  # the deferral it gave ends with it
             determination = evaluate_person(session, person_id, NOW.date())
             assert determination.deferrals == ()
