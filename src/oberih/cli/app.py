@@ -14,7 +14,8 @@ from oberih.auth import cli as auth_cli
 from oberih.cli import bench, db, demo, persons, population, serve
 from oberih.documents import cli as documents_cli
 from oberih.exchange import cli as exchange_cli
-from oberih.exchange.merge import MergeNotAllowed
+from oberih.exchange.merge import MergeNotAllowed, MergeNotFound
+from oberih.exchange.messages import UnknownSource
 from oberih.exchange.services import (
     BatchNotFound,
     NotACandidate,
@@ -34,6 +35,7 @@ _NOT_FOUND: dict[type[Exception], str] = {
     RecordNotFound: "no such record",
     ReviewNotFound: "no such review",
     PersonNotFound: "no such person",
+    MergeNotFound: "no such merge",
 }
 _REFUSED: tuple[type[Exception], ...] = (
     NotACandidate,
@@ -65,6 +67,9 @@ class _Root(TyperGroup):
             where = f"{exc.filename}: " if exc.filename is not None else ""
             typer.echo(f"oberih: {where}{exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_FILE_ERROR) from None
+        except UnknownSource as exc:  # its message names the source and the known ones
+            typer.echo(f"oberih: {exc}", err=True)
+            raise typer.Exit(EXIT_REFUSED) from None
         except tuple(_NOT_FOUND) as exc:
             typer.echo(f"oberih: {_NOT_FOUND[type(exc)]}: {exc}", err=True)
             raise typer.Exit(EXIT_REFUSED) from None

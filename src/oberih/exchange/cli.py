@@ -57,6 +57,8 @@ app.add_typer(review_app, name="review")
 EXIT_CONFIGURATION = 78
 
 SourceArgument = Annotated[str, typer.Argument(help="Source register, e.g. tax, civil_status.")]
+# At least one: PostgreSQL refuses a negative LIMIT (SQLite reads it as no limit at all).
+Limit = Annotated[int, typer.Option(min=1, help="At most this many.")]
 
 
 FaultOption = Annotated[
@@ -174,7 +176,8 @@ def import_command(
         Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines (or .csv) file.")
     ],
     signature: Annotated[
-        Path | None, typer.Option(help="Detached JWS (default: FILE.jws).")
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Detached JWS (default: FILE.jws)."),
     ] = None,
     trusted: Annotated[
         bool, typer.Option(help="Operator import without a signature check.")
@@ -187,7 +190,12 @@ def import_command(
     """Store a batch file of a source register (signature checked), then process it."""
     body = path.read_bytes()
     signature_path = signature or Path(f"{path}.jws")
-    jws = signature_path.read_text().strip() if signature_path.exists() else None
+    # A compact JWS is ASCII: any other byte makes it malformed (said as such), not a traceback.
+    jws = (
+        signature_path.read_bytes().decode("ascii", errors="replace").strip()
+        if signature_path.exists()
+        else None
+    )
     try:
         ring = None if trusted else load_configured_key_ring()
     except InvalidKeyRing as exc:
@@ -208,7 +216,8 @@ def import_command(
                 )
                 batch_id = batch.id
         except BatchRejected as rejected:
-            console.print(f"[red]batch rejected ({rejected.reason}):[/] {rejected.detail}")
+            # One line on stderr like every refusal: Rich would wrap a long reason at 80 columns.
+            typer.echo(f"oberih: batch rejected ({rejected.reason}): {rejected.detail}", err=True)
             raise typer.Exit(1) from None
         if process or engine.dialect.name == "sqlite":
             _processor(engine).process_pending(batch_id=batch_id)
@@ -270,10 +279,12 @@ def _audit(session: Any, person_id: uuid.UUID | None, fields: tuple[str, ...]) -
 @quarantine_app.command("list")
 def quarantine_list(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    limit: int = 100,
+    limit: Limit = 100,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Quarantined records (one JSON line each) with reason and raw content."""
+    if source is not None:
+        parse_source(source)  # a mistyped source is named, not listed as an empty quarantine
     with open_engine(database_url) as engine, unit_of_work(engine) as session:
         _audit(session, None, ("quarantine",))
         for record in quarantined(session, source=source, limit=limit):
@@ -299,7 +310,7 @@ def quarantine_replay(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Correct a quarantined record (or replay it as it is) and process it again."""
-    text = corrected.read_text(encoding="utf-8").strip() if corrected else None
+    text = _corrected_text(corrected) if corrected else None
     with open_engine(database_url) as engine:
         processor = _processor(engine)
         with unit_of_work(engine) as session:
@@ -308,8 +319,20 @@ def quarantine_replay(
             _echo({"state": record.state, "reason": record.reason})
 
 
+def _corrected_text(path: Path) -> str:
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise typer.BadParameter(f"{path}: not UTF-8 text", param_hint="--corrected") from None
+    if "\x00" in text:  # as a batch's line (``services._lines``): PostgreSQL stores no NUL
+        raise typer.BadParameter(
+            f"{path}: a NUL character (0x00) in text", param_hint="--corrected"
+        )
+    return text
+
+
 @review_app.command("list")
-def review_list(limit: int = 100, database_url: DatabaseUrl = None) -> None:
+def review_list(limit: Limit = 100, database_url: DatabaseUrl = None) -> None:
     """Open identity reviews (ids and best scores; no personal data)."""
     with open_engine(database_url) as engine, unit_of_work(engine) as session:
         for review in open_reviews(session, limit=limit):
@@ -416,13 +439,13 @@ def merge_command(
 @app.command("unmerge")
 def unmerge_command(merge_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
     """Undo a merge: the copies are retracted, the absorbed person's identifiers restored."""
-    from oberih.exchange.merge import undo_merge
+    from oberih.exchange.merge import MergeNotFound, undo_merge
     from oberih.exchange.models import PersonMerge
 
     with open_engine(database_url) as engine, unit_of_work(engine) as session:
         merge = session.get(PersonMerge, merge_id)
-        if merge is None:
-            raise typer.BadParameter("no such merge")
+        if merge is None:  # a mistyped id, said like any other the register does not hold
+            raise MergeNotFound(str(merge_id))
         undo_merge(session, merge=merge, actor=operator(), now=_utc_now())
         _after_merge(session, merge.survivor_id, merge.absorbed_id)
         _echo({"merge_id": str(merge_id), "undone": True})

@@ -29,6 +29,10 @@ class MergeNotAllowed(Exception):
     pass
 
 
+class MergeNotFound(LookupError):
+    pass
+
+
 def merge_persons(
     session: Session,
     *,

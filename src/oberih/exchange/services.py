@@ -117,8 +117,8 @@ class ReviewClosed(Exception):
 
 
 class NotACandidate(Exception):
-    def __init__(self) -> None:
-        super().__init__("not one of this review's candidates")
+    def __init__(self, person_id: uuid.UUID) -> None:
+        super().__init__(f"person {person_id} is not a candidate of this review")
 
 
 # --- receiving --------------------------------------------------------------------------------
@@ -178,10 +178,14 @@ def _lines(body: bytes, batch_format: str) -> list[tuple[int, str]]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BatchRejected("not-utf8", "a batch is UTF-8 text") from None
+    # A byte order mark is no part of the first record (Excel's "CSV UTF-8" writes one): kept,
+    # it would be glued to the first column's name and every row would lack that field.
+    text = text.removeprefix("\ufeff")
     if "\x00" in text:
-        # No text column of PostgreSQL can hold it, so the line could not even be quarantined.
+        # No text record holds a NUL (JSON escapes it), and PostgreSQL cannot store one in
+        # text: the line would fail the whole batch's insert instead of being named here.
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise BatchRejected("nul-character", f"line {line} holds a NUL character")
+        raise BatchRejected("nul-character", f"line {line}: a NUL character (0x00) in text")
     if batch_format == "csv":
         try:
             return csv_records(text)
@@ -900,12 +904,11 @@ def decide_review(
     review = get_review(session, review_id, lock=True)
     if review.status != "open":
         raise ReviewClosed()
-    # A link chooses among the persons compared side by side: any other id (a typo, a person of
-    # another case) would append the source's facts to someone no one compared it with.
-    if person_id is not None and str(person_id) not in {
-        candidate["person_id"] for candidate in review.candidates
-    }:
-        raise NotACandidate()
+    # The officer chooses among the persons shown side by side: a mistyped or pasted id of
+    # anyone else would close the review and give that person the record's facts.
+    candidates = {candidate["person_id"] for candidate in review.candidates}
+    if person_id is not None and str(person_id) not in candidates:
+        raise NotACandidate(person_id)
     now = processor.clock()
     record = get_record(session, review.batch_id, review.position)
     review.status = "linked" if person_id else "rejected"

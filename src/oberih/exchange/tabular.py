@@ -29,12 +29,14 @@ def csv_records(text: str) -> list[tuple[int, str]]:
     for column in header:
         if not column or column.count(".") > 1:
             raise InvalidCsv(f"column {column!r}: name a message field, e.g. payload.group")
-    # A field is either one cell or a group of dotted cells: ``subject`` beside
-    # ``subject.surname`` (or a column twice) would spell two values for one place.
+    # One field in two columns, or a part both a field and a group of fields ("subject" and
+    # "subject.surname"): one cell would silently replace the other, or could not be placed.
     groups = {column.partition(".")[0] for column in header if "." in column}
     for column in header:
-        if column in groups or header.count(column) > 1:
-            raise InvalidCsv(f"column {column!r}: named twice, or beside fields of its own")
+        if header.count(column) > 1:
+            raise InvalidCsv(f"column {column!r}: named twice in the header")
+        if column in groups:
+            raise InvalidCsv(f"column {column!r}: also a group of the other columns")
     records = []
     for number, row in enumerate(reader, 2):
         if not any(cell.strip() for cell in row):
@@ -53,4 +55,10 @@ def _message(header: list[str], row: list[str]) -> dict[str, Any]:
             message.setdefault(part, {})[name] = cell.strip()
         else:
             message[part] = cell.strip()
+    # Cells beyond the header (an unquoted comma in a name, most often) are kept under their
+    # column's number, which no message has: the row is quarantined saying so, not applied
+    # with those cells silently dropped.
+    for number, cell in enumerate(row[len(header) :], len(header) + 1):
+        if cell.strip():
+            message[f"column {number}"] = cell.strip()
     return message

@@ -312,7 +312,7 @@ def test_a_nul_byte_rejects_the_batch_with_its_line(world: World) -> None:
     response = send(world, keys, body)
     assert response.status_code == 422, response.text
     assert response.json()["reason"] == "nul-character"
-    assert response.json()["detail"] == "line 2 holds a NUL character"
+    assert response.json()["detail"] == "line 2: a NUL character (0x00) in text"
 
 
 def test_a_correction_that_is_not_unicode_text_is_a_422(world: World) -> None:
@@ -360,7 +360,7 @@ def test_a_link_chooses_among_the_candidates_compared(world: World) -> None:
         refused = world.client.post(link, json={"person_id": str(other)}, headers=headers)
         assert refused.status_code == 422, refused.text
         assert refused.json()["errors"] == [
-            {"field": "person_id", "reason": "not one of this review's candidates"}
+            {"field": "person_id", "reason": f"person {other} is not a candidate of this review"}
         ]
     # The review is still open, and the candidate can be linked.
     still = world.client.get("/api/v1/exchange/reviews", headers=headers).json()["items"]

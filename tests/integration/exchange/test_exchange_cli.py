@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
 from oberih.cli import app
 from oberih.db.engine import make_session_factory
 from oberih.exchange.cli import EXIT_CONFIGURATION
+from oberih.exchange.models import ExchangeBatch, ExchangeRecord
 from oberih.exchange.services import Processor, open_reviews, receive_batch
 from oberih.exchange.signing import load_key_ring
 from oberih.persons.facts import FactKind
@@ -233,8 +235,224 @@ def test_a_review_decision_the_register_refuses_is_said_in_one_line(
         ["exchange", "review", "link", review_id, NO_SUCH, "--database-url", database_url],
     )
     assert stranger.exit_code == 1
-    assert stranger.output.strip() == "oberih: refused: not one of this review's candidates"
+    assert stranger.output.strip() == (
+        f"oberih: refused: person {NO_SUCH} is not a candidate of this review"
+    )
     assert decide("reject").exit_code == 0
     again = decide("reject")
     assert again.exit_code == 1
     assert again.output.strip() == "oberih: refused: this identity review is already decided"
+
+
+def test_an_unmerge_of_no_merge_is_named_in_one_line(database_url: str) -> None:
+    result = CliRunner().invoke(
+        app, ["exchange", "unmerge", NO_SUCH, "--database-url", database_url]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip() == f"oberih: no such merge: {NO_SUCH}"
+
+
+KNOWN_SOURCES = "known: civil_status, demographic, tax, education, health, border, social, employer"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import", "civil-status", "FEED"],
+        ["exchange", "schema", "civil-status"],
+        ["exchange", "quarantine", "list", "--source", "civil-status"],
+    ],
+)
+def test_a_mistyped_source_register_is_named_in_one_line(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("OBERIH_DATABASE_URL", database_url)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(lines(message("d-1", "death", {"date_of_death": "2026-10-20"})))
+    result = CliRunner().invoke(app, [str(feed) if part == "FEED" else part for part in command])
+    assert result.exit_code == 1, result.output
+    assert result.output == f"oberih: unknown source register 'civil-status'; {KNOWN_SOURCES}\n"
+
+
+def _signed_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A feed file and the civil status register's private key (its ring configured)."""
+    keys_file, private_key = tmp_path / "keys.json", tmp_path / "civil.pem"
+    monkeypatch.setenv("OBERIH_EXCHANGE_KEYS_FILE", str(keys_file))
+    made = CliRunner().invoke(
+        app,
+        ["exchange", "keygen", "civil_status", "--kid", "cs-1",
+         "--private-key", str(private_key), "--keys-file", str(keys_file)],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    return tmp_path / "feed.jsonl", private_key
+
+
+def _sign(path: Path, private_key: Path) -> None:
+    signed = CliRunner().invoke(
+        app, ["exchange", "sign", str(path), "--private-key", str(private_key), "--kid", "cs-1"]
+    )
+    assert signed.exit_code == 0, signed.output
+
+
+def test_a_rejected_batch_is_one_line_on_stderr(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed, private_key = _signed_feed(tmp_path, monkeypatch)
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(lines(message("d-9", "death", {"date_of_death": "2026-10-21"})))
+    _sign(other, private_key)
+    feed.write_bytes(lines(message("d-1", "death", {"date_of_death": "2026-10-20"})))
+    # The signature of another file: the longest reason, once wrapped by Rich at 80 columns.
+    result = CliRunner().invoke(
+        app,
+        ["import", "civil_status", str(feed), "--signature", f"{other}.jws",
+         "--database-url", database_url],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "oberih: batch rejected (bad-signature): "
+        "the signature by key 'cs-1' does not match the batch bytes\n"
+    )
+
+
+def test_a_signature_file_is_read_as_told(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed, _ = _signed_feed(tmp_path, monkeypatch)
+    feed.write_bytes(lines(message("d-1", "death", {"date_of_death": "2026-10-20"})))
+    # A signature file named that is not there is the operator's mistake, not an unsigned batch.
+    missing = CliRunner().invoke(
+        app,
+        ["import", "civil_status", str(feed), "--signature", str(tmp_path / "feed.jws"),
+         "--database-url", database_url],
+    )  # fmt: skip
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
+    # A signature that is not even ASCII is malformed, said in one line.
+    Path(f"{feed}.jws").write_bytes(b"\xff\xfe\x00garbage")
+    binary = CliRunner().invoke(
+        app, ["import", "civil_status", str(feed), "--database-url", database_url]
+    )
+    assert binary.exit_code == 1
+    assert binary.output == (
+        "oberih: batch rejected (signature-malformed): the signature is not a compact JWS\n"
+    )
+
+
+def test_a_nul_character_rejects_the_batch_naming_its_line(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed, private_key = _signed_feed(tmp_path, monkeypatch)
+    feed.write_bytes(
+        lines(message("d-1", "death", {"date_of_death": "2026-10-20"}))
+        + b'{"source_record_id": "d\x00"}\n'
+    )
+    _sign(feed, private_key)
+    result = CliRunner().invoke(
+        app, ["import", "civil_status", str(feed), "--database-url", database_url]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        "oberih: batch rejected (nul-character): line 2: a NUL character (0x00) in text\n"
+    )
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(ExchangeBatch)) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b"\xff{}", "not UTF-8 text"), (b'{"source_record_id": "d\x00"}', "a NUL character")],
+)
+def test_a_correction_that_is_not_text_is_refused(
+    engine: Engine, database_url: str, tmp_path: Path, content: bytes, says: str
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(lines('{"source_record_id": "d'))
+    imported = CliRunner().invoke(
+        app,
+        ["import", "civil_status", str(feed), "--trusted", "--process",
+         "--database-url", database_url],
+    )  # fmt: skip
+    assert json.loads(imported.output)["counts"]["quarantined"] == 1, imported.output
+    corrected = tmp_path / "fixed.json"
+    corrected.write_bytes(content)
+    batch_id = json.loads(imported.output)["batch_id"]
+    result = CliRunner().invoke(
+        app,
+        ["exchange", "quarantine", "replay", batch_id, "1", "--corrected", str(corrected),
+         "--database-url", database_url],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert says in " ".join(result.output.replace("│", " ").split())
+    with make_session_factory(engine)() as session:
+        record = session.get(ExchangeRecord, (uuid.UUID(batch_id), 1))
+        assert record is not None and record.state == "quarantined"
+        assert record.raw == '{"source_record_id": "d'
+
+
+@pytest.mark.parametrize("command", [["quarantine", "list"], ["review", "list"]])
+def test_a_list_limit_is_at_least_one(database_url: str, command: list[str]) -> None:
+    # PostgreSQL refuses a negative LIMIT; SQLite would list everything.
+    result = CliRunner().invoke(
+        app, ["exchange", *command, "--limit", "-1", "--database-url", database_url]
+    )
+    assert result.exit_code == 2
+
+
+def _open_review(engine: Engine, database_url: str, tmp_path: Path) -> tuple[str, str]:
+    """A review opened by an uncertain crossing, and its one candidate."""
+    with make_session_factory(engine)() as session, session.begin():
+        person_id = register_person(session)
+    feed = tmp_path / "border.jsonl"
+    feed.write_bytes(
+        lines(
+            message(
+                "x-1", "exit", {"crossed_on": "2026-11-01"},
+                surname="Гудзь", patronymic=None, sex=None,
+            )
+        )
+    )  # fmt: skip
+    imported = CliRunner().invoke(
+        app,
+        ["import", "border", str(feed), "--trusted", "--process", "--database-url", database_url],
+    )
+    assert json.loads(imported.output)["counts"]["review"] == 1, imported.output
+    listed = CliRunner().invoke(app, ["exchange", "review", "list", "--database-url", database_url])
+    return json.loads(listed.output)["review_id"], str(person_id)
+
+
+@pytest.mark.parametrize("person", ["another", "nobody"])
+def test_a_review_links_only_to_a_candidate(
+    engine: Engine, database_url: str, tmp_path: Path, person: str
+) -> None:
+    review_id, candidate = _open_review(engine, database_url, tmp_path)
+    if person == "another":
+        with make_session_factory(engine)() as session, session.begin():
+            identity = {
+                "surname": "Ковальчук", "given_name": "Петро",
+                "birth_date": "1980-01-02", "sex": "male",
+            }  # fmt: skip
+            other = str(
+                create_person(
+                    session,
+                    facts=[new_fact(FactKind.identity, identity, source="civil_status")],
+                    now=NOW,
+                ).person_id
+            )
+    else:
+        other = NO_SUCH
+    runner = CliRunner()
+    refused = runner.invoke(
+        app, ["exchange", "review", "link", review_id, other, "--database-url", database_url]
+    )
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"oberih: refused: person {other} is not a candidate of this review\n"
+    )
+    # Nothing was decided: the review is still open and links to its candidate.
+    linked = runner.invoke(
+        app, ["exchange", "review", "link", review_id, candidate, "--database-url", database_url]
+    )
+    assert linked.exit_code == 0, linked.output
+    assert json.loads(linked.output)["state"] == "applied"

@@ -300,5 +300,36 @@ def _replay_twice_at_once(engine: Engine) -> None:
         time.sleep(0.5)  # the second replay reaches the record while the first holds it
     other.join(timeout=30)
     assert len(second) == 1 and isinstance(second[0], NotQuarantined)
+
+
+@pytest.mark.parametrize("batch_format", ["jsonl", "csv"])
+def test_a_byte_order_mark_is_no_part_of_the_first_record(
+    engine: Engine, batch_format: str
+) -> None:
+    # Excel's "CSV UTF-8" begins with one; kept, it would spoil the first column of every row.
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        register_person(session)
+    keys = SourceKeys("employer")
+    reservation = message(
+        "e-1",
+        "reservation",
+        {"employer_code": "00000017", "reserved_from": "2026-01-01"},
+        rnokpp=RNOKPP,
+    )
+    text = (
+        "source_record_id,recorded_at,message_type,subject.rnokpp,"
+        "payload.employer_code,payload.reserved_from\n"
+        f"e-1,2026-11-01T10:00:00Z,reservation,{RNOKPP},00000017,2026-01-01\n"
+        if batch_format == "csv"
+        else lines(reservation).decode()
+    )
+    body = "\ufeff".encode() + text.encode()
+    with sessions() as session, session.begin():
+        batch_id = receive_batch(
+            session, source="employer", body=body, signature=keys.sign(body), ring=keys.ring,
+            now=NOW, batch_format=batch_format,
+        ).id  # fmt: skip
+    processor(engine).process_pending()
     with sessions() as session:
         assert batch_report(session, batch_id).counts["applied"] == 1

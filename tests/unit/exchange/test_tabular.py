@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from oberih.exchange.messages import Source, parse_message
 from oberih.exchange.tabular import InvalidCsv, csv_records
@@ -30,3 +31,31 @@ def test_rows_become_messages() -> None:
 def test_a_column_must_name_a_message_field() -> None:
     with pytest.raises(InvalidCsv):
         csv_records("a.b.c\n1\n")
+
+
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        ("source_record_id,payload.group,payload.group", "column 'payload.group': named twice"),
+        ("subject,subject.surname", "column 'subject': also a group of the other columns"),
+        ("subject.surname,subject", "column 'subject': also a group of the other columns"),
+    ],
+)
+def test_a_header_names_each_field_once(header: str, says: str) -> None:
+    # Else one cell would silently replace another, or could not be placed at all.
+    with pytest.raises(InvalidCsv, match=says):
+        csv_records(f"{header}\n1,2,3\n")
+
+
+def test_cells_beyond_the_header_are_kept_for_the_quarantine() -> None:
+    # An unquoted comma in a name: the row must not be applied with its last cells dropped.
+    [(_, line)] = csv_records("source_record_id,subject.surname\ne-1,Коваленко,ТОВ Ромашка,,x\n")
+    document = json.loads(line)
+    assert document == {
+        "source_record_id": "e-1",
+        "subject": {"surname": "Коваленко"},
+        "column 3": "ТОВ Ромашка",
+        "column 5": "x",
+    }
+    with pytest.raises(ValidationError, match="column 3"):
+        parse_message(Source.employer, document)
