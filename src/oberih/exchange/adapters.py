@@ -10,7 +10,7 @@ that arrives after its ending.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from oberih.exchange.messages import (
     RnokppAssigned,
     UnzrAssigned,
 )
-from oberih.persons.facts import FactKind, NewFact
+from oberih.persons.facts import FactKind, InvalidFact, NewFact
 
 # Legal basis of what each register reports (short citations, as on generated facts).
 LEGAL_BASIS = {
@@ -54,10 +54,12 @@ LEGAL_BASIS = {
 @dataclass(frozen=True, slots=True)
 class AdaptedFact:
     """A fact to append; ``supersedes_record_id`` names the same source's earlier record that it
-    replaces (resolved to a fact id at intake)."""
+    replaces (resolved to a fact id at intake). ``names_only``: an identity fact that states the
+    names alone, which intake completes from the person's identity (``with_identity``)."""
 
     fact: NewFact
     supersedes_record_id: str | None = None
+    names_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,22 +122,41 @@ def _death(source: str, message: Any) -> Adapted:
 
 
 def _name_change(source: str, message: Any) -> Adapted:
-    # The identity fact is whole: the new names with the subject's birth data as the civil
-    # status register states them on the act.
+    # The names alone: a name change changes nothing else about the person. The subject is who
+    # the message is about, as the source knows them (possibly without a birth date, sex or
+    # birth place, or spelling them otherwise), not what the register holds, and the act states
+    # no citizenship: the identity built from it reset a foreigner's to UKR. Intake, which knows
+    # the person, completes the fact from their identity (``with_identity``).
     assert isinstance(message, NameChange)
-    subject = message.subject
+    body = message.payload
     payload = {
-        "surname": message.payload.surname,
-        "given_name": message.payload.given_name,
-        "patronymic": message.payload.patronymic,
-        "birth_date": subject.birth_date.isoformat() if subject.birth_date else None,
-        "birth_place": subject.birth_place,
-        "sex": subject.sex,
+        "surname": body.surname,
+        "given_name": body.given_name,
+        "patronymic": body.patronymic,
     }
-    day = message.payload.effective_on
-    return Adapted(
-        [_fact(source, message, FactKind.identity, payload, basis="civil_status", valid_from=day)]
-    )
+    day = body.effective_on
+    fact = _fact(source, message, FactKind.identity, payload, basis="civil_status", valid_from=day)
+    return Adapted([AdaptedFact(fact.fact, names_only=True)])
+
+
+NAME_FIELDS = ("surname", "given_name", "patronymic")
+
+
+def with_identity(item: AdaptedFact, identity: Mapping[str, Any] | None) -> NewFact:
+    """The fact to append: a names-only identity fact completed with every other field of the
+    person's ``identity`` (the payload the register holds), or the fact as it is.
+
+    Why here and not in the fold: the journal's identity facts stay whole, so the fold, the
+    projection and everything reading a person's identity are unchanged, and the fact says
+    what the register held when it applied the change (the old names before it, in world and
+    register time). The adapter stays a pure function of the message; intake, which reads the
+    person anyway, passes their identity in. ``InvalidFact`` when the register holds none."""
+    if not item.names_only:
+        return item.fact
+    if identity is None:
+        raise InvalidFact([("identity", "a name change of a person without an identity")])
+    kept = {key: value for key, value in identity.items() if key not in NAME_FIELDS}
+    return item.fact.model_copy(update={"payload": kept | item.fact.payload})
 
 
 def _marriage(source: str, message: Any) -> Adapted:

@@ -36,7 +36,7 @@ import logging
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -45,9 +45,9 @@ from oberih.audit.events import AuditEvent
 from oberih.audit.services import queue_events
 from oberih.db.queries import among, insert_many, pairs_in, update_many
 from oberih.documents.services import revoke_stale_documents_of
-from oberih.exchange.adapters import Adapted, adapt
+from oberih.exchange.adapters import Adapted, adapt, with_identity
 from oberih.exchange.messages import Message
-from oberih.exchange.models import ExchangeRecord, LinkDecision, RecordState
+from oberih.exchange.models import ExchangeBatch, ExchangeRecord, LinkDecision, RecordState
 from oberih.exchange.outcomes import (
     ClaimedRecord,
     Quarantine,
@@ -58,7 +58,7 @@ from oberih.exchange.outcomes import (
 )
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.persons.batch import append_many
-from oberih.persons.facts import FactKind, NewFact
+from oberih.persons.facts import FactKind, InvalidFact, NewFact
 from oberih.persons.models import FactRow, Person, PersonStateRow
 from oberih.persons.projection import add_name_counts, projection_row
 from oberih.persons.services import journal_fact
@@ -104,7 +104,12 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
             person_id = resolution.person_id
             if resolution.outcome == "link" and person_id is not None:
                 decisions.append(decision(record, resolution, now, outcome="link"))
-            elif births_in_bulk and resolution.outcome != "review" and adapted.creates_person:
+            elif (
+                births_in_bulk
+                and resolution.outcome == "no_link"
+                and resolution.conflict is None
+                and adapted.creates_person
+            ):
                 person_id = _born(processor, adapted, now)
                 newborns.append(person_id)
                 decisions.append(decision(record, resolution, now, outcome="new_person"))
@@ -224,6 +229,7 @@ def _read(
     """Parse the records and settle re-sends; the others go on with their messages. A record
     whose id an earlier record of the chunk has stays pending: the next chunk decides it."""
     earlier = _earlier_records(session, records)
+    received = _received(session, records)
     in_chunk: set[tuple[str, str]] = set()
     readable: list[tuple[ClaimedRecord, Message]] = []
     for record in records:
@@ -235,7 +241,7 @@ def _read(
             in_chunk.add(key)
         record.processed_at = now
         try:
-            message = parse_record(record)
+            message = parse_record(record, received_at=received[record.batch_id])
         except Quarantine as problem:
             finish(record, RecordState.quarantined, problem.reason)
             continue
@@ -249,6 +255,17 @@ def _read(
             continue
         readable.append((record, message))
     return readable
+
+
+def _received(session: Session, records: list[ClaimedRecord]) -> dict[uuid.UUID, dt.datetime]:
+    """batch id -> when the register received it, for the batches of ``records``."""
+    ids = sorted({record.batch_id for record in records})
+    rows = session.execute(
+        select(ExchangeBatch.id, ExchangeBatch.received_at).where(
+            among(ExchangeBatch.id, ids, dialect=session.get_bind().dialect.name)
+        )
+    )
+    return {batch_id: received_at for batch_id, received_at in rows}
 
 
 def _earlier_records(
@@ -318,24 +335,33 @@ def _apply_links(
             for item in link.adapted.facts
         ],
     )
+    identities = _identities(session, links, newborns)
     appends: dict[uuid.UUID, list[NewFact]] = {}
     one_by_one: set[uuid.UUID] = set()
     for person_id, person_links in links.items():
         facts: list[NewFact] = []
+        identity = identities.get(person_id)
         for link in person_links:
             for item in link.adapted.facts:
+                try:
+                    fact = with_identity(item, identity)
+                except InvalidFact:
+                    one_by_one.add(person_id)  # the one-record path quarantines it, saying why
+                    continue
+                if fact.kind == FactKind.identity:  # a later name change keeps this one's data
+                    identity = fact.payload
                 earlier = item.supersedes_record_id
                 if earlier is None:
-                    ending = endings.get((person_id, item.fact.source, item.fact.source_record_id))
-                    facts.append(item.fact if ending is None else ended_by(item.fact, ending))
+                    ending = endings.get((person_id, fact.source, fact.source_record_id))
+                    facts.append(fact if ending is None else ended_by(fact, ending))
                     continue
-                key = (item.fact.source, earlier)
+                key = (fact.source, earlier)
                 if key in superseded:
-                    facts.append(item.fact.model_copy(update={"supersedes_id": superseded[key]}))
+                    facts.append(fact.model_copy(update={"supersedes_id": superseded[key]}))
                 elif key in in_chunk:
                     one_by_one.add(person_id)  # it ends a record of this very chunk
                 else:  # an ending whose start never arrived is a closed interval on its own
-                    facts.append(item.fact)
+                    facts.append(fact)
         appends[person_id] = facts
     if newborns & one_by_one:
         raise NewbornRefused("a newborn's facts end a record of the same chunk")
@@ -365,6 +391,32 @@ def _apply_links(
             event = processor.apply(session, link.record, link.adapted, person_id, now)
             events.extend([event] if event is not None else [])
     return events
+
+
+def _identities(
+    session: Session, links: dict[uuid.UUID, list[_Link]], newborns: set[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """person -> the identity payload the register holds of them, for the persons a linked name
+    change is about (``adapters.with_identity``). Their projections are locked already
+    (``_held_elsewhere``); a newborn's identity is their birth, earlier in their links."""
+    wanted = sorted(
+        person_id
+        for person_id, person_links in links.items()
+        if person_id not in newborns
+        and any(item.names_only for link in person_links for item in link.adapted.facts)
+    )
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(PersonStateRow.person_id, PersonStateRow.state).where(
+            among(PersonStateRow.person_id, wanted, dialect=session.get_bind().dialect.name)
+        )
+    )
+    return {
+        person_id: state["identity"]["data"]
+        for person_id, state in rows
+        if state.get("identity") is not None
+    }
 
 
 # The kinds of fact a later record of the same source may end (``ends_record_id``).

@@ -98,16 +98,35 @@ def _holds_nul(document: Any) -> bool:
     return False
 
 
-def parse_record(record: AnyRecord) -> Message:
+# How far a source's clock may run ahead of the register's. Servers kept by NTP differ by
+# seconds and a workstation's clock by minutes; an hour also takes a clock left on the other
+# side of a daylight-saving change. Further ahead, ``recorded_at`` is wrong, not late, and the
+# payload's acts checked against it (``Envelope.act_dates``) could be dated in the future: a
+# death next week, a fitness decision that outranks every real one.
+CLOCK_TOLERANCE = dt.timedelta(hours=1)
+
+
+def parse_record(record: AnyRecord, *, received_at: dt.datetime | None = None) -> Message:
+    """The record's message, or ``Quarantine``; with ``received_at`` (its batch's), one the
+    source recorded later than that (beyond ``CLOCK_TOLERANCE``) is invalid."""
     document = load_document(record.raw)
     try:
-        return parse_message(parse_source(record.source), document)
+        message = parse_message(parse_source(record.source), document)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
             for error in exc.errors(include_input=False)[:10]
         )
         raise Quarantine(f"invalid: {problems}"[:1000]) from None
+    if received_at is not None and _utc(message.recorded_at) > _utc(received_at) + CLOCK_TOLERANCE:
+        raise Quarantine("invalid: recorded_at is more than an hour after the batch was received")
+    return message
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # Without an offset, UTC: SQLite returns stored times so, and a message's time without one
+    # is read as RFC 3339 would have it written (the schema's "date-time" requires an offset).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def decision(

@@ -8,7 +8,8 @@
 2. Probabilistic: candidates are blocked by surname key (exact, every transliteration and typo
    found in the name dictionary, and the given name for swapped name order) and birth year
    (+-1), then scored by ``matching.score``. Above ``link`` (and clear of the runner-up): link;
-   from ``review`` up: review task; below: no link.
+   from ``review`` up: review task; below: no link. A candidate who holds another RNOKPP or
+   UNZR than the record carries is never linked automatically (a namesake born the same day).
 
 ARCHITECTURE decision 5: a score between the thresholds is never silently merged.
 """
@@ -19,8 +20,8 @@ import datetime as dt
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -44,6 +45,7 @@ from oberih.persons.models import IdentifierRow, NameKeyRow, PersonStateRow
 from oberih.persons.services import find_person_by_identifier
 
 Outcome = Literal["link", "review", "no_link"]
+LIFELONG_IDENTIFIERS = ("rnokpp", "unzr")  # one per person for life (``Resolver._differing``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,11 @@ class Resolution:
     score: float | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     candidates: list[dict[str, Any]] = field(default_factory=list)  # a review's best five
+    # Identifiers of the record that name different persons, by kind (never by value: no
+    # personal data in a reason), e.g. "rnokpp, unzr". Such a record is reviewed when its names
+    # can be compared with the persons', else quarantined saying so; never a new person, and
+    # never retried as unmatched (a birth elsewhere does not settle it).
+    conflict: str | None = None
 
 
 def subject_profile(subject: Subject) -> Profile:
@@ -370,7 +377,15 @@ class Resolver:
         }
         if len(owners) == 1:
             return self._by_identifier(session, profile, owners.pop(), identifiers, invalid)
-        return self._probabilistic(session, profile, forced=owners, invalid=invalid)
+        resolution = self._probabilistic(
+            session, profile, forced=owners, invalid=invalid, identifiers=identifiers
+        )
+        if len(owners) > 1:
+            owned = [kind for kind, value in identifiers if self._owner(session, kind, value)]
+            conflict = f"{', '.join(dict.fromkeys(owned))} name different persons"
+            fields = {**resolution.fields, "conflict": list(dict.fromkeys(owned))}
+            return replace(resolution, fields=fields, conflict=conflict)
+        return resolution
 
     def _by_identifier(
         self,
@@ -402,6 +417,7 @@ class Resolver:
         *,
         forced: set[uuid.UUID],
         invalid: dict[str, str],
+        identifiers: Sequence[tuple[str, str]] = (),
     ) -> Resolution:
         if not _has_names(profile):
             return Resolution("no_link", "none", fields={"reason": "no usable identity", **invalid})
@@ -430,7 +446,10 @@ class Resolver:
             and best.total - runner_up >= thresholds.margin
             and not conflicting
         ):
-            return Resolution("link", "probabilistic", best_id, best.total, fields)
+            differing = self._differing(session, best_id, identifiers)
+            if not differing:
+                return Resolution("link", "probabilistic", best_id, best.total, fields)
+            fields |= dict.fromkeys(differing, "differs")  # an officer decides
         if best.total >= thresholds.review or forced:
             compared = [(best_id, best)] + [
                 (person_id, score(profile, stored, frequencies))
@@ -442,6 +461,30 @@ class Resolver:
             ]
             return Resolution("review", "probabilistic", best_id, best.total, fields, top)
         return Resolution("no_link", "probabilistic", None, best.total, fields)
+
+    def _differing(
+        self, session: Session, person_id: uuid.UUID, identifiers: Sequence[tuple[str, str]]
+    ) -> list[str]:
+        """The kinds of lifelong identifier the record carries that the person holds, active,
+        only with other values. An RNOKPP (Tax Code art. 70) and a UNZR (Law 5492-VI art. 7)
+        are assigned to a person once and for life: the names and birth date of a namesake
+        born the same day agree as well as the person's own, and only the identifier tells them
+        apart. A document number is not one: a person holds several (a new ID card after a
+        passport booklet, a lost one replaced)."""
+        carried = {kind: value for kind, value in identifiers if kind in LIFELONG_IDENTIFIERS}
+        if not carried:
+            return []
+        held: dict[str, set[str]] = defaultdict(set)
+        rows = _core(session).execute(
+            select(IdentifierRow.kind, IdentifierRow.value).where(
+                IdentifierRow.person_id == person_id,
+                IdentifierRow.kind.in_(sorted(carried)),
+                IdentifierRow.active,
+            )
+        )
+        for kind, value in rows:
+            held[kind].add(value)
+        return [kind for kind, value in carried.items() if held[kind] and value not in held[kind]]
 
     def candidates(self, session: Session, profile: Profile) -> list[tuple[uuid.UUID, Profile]]:
         """Stored persons that may be ``profile`` (blocking only, unscored)."""

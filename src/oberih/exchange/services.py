@@ -39,7 +39,7 @@ from oberih.audit.services import queue_events, sequence_inbox
 from oberih.collector import collector_paused
 from oberih.db.queries import insert_many, pairs_in
 from oberih.documents.services import revoke_stale_documents
-from oberih.exchange.adapters import Adapted, adapt
+from oberih.exchange.adapters import Adapted, adapt, with_identity
 from oberih.exchange.chunks import (
     NewbornRefused,
     active_identifiers,
@@ -73,7 +73,7 @@ from oberih.exchange.signing import BatchRejected, KeyRing, verify_batch
 from oberih.exchange.tabular import InvalidCsv, csv_records
 from oberih.persons.batch import append_many
 from oberih.persons.facts import InvalidFact, NewFact
-from oberih.persons.models import FactRow, Person
+from oberih.persons.models import FactRow, Person, PersonStateRow
 from oberih.persons.services import (
     ConflictingResend,
     IdentifierTaken,
@@ -87,7 +87,8 @@ MAX_RECORDS_PER_BATCH = 100_000
 MAX_ATTEMPTS = 3
 MAX_RACES = 1  # whole-chunk retries of a chunk refused by a unique key (``_raced``)
 CHUNK_SIZE = 500  # records per transaction: see ``chunks``
-NO_MATCH = "no-matching-person"
+NO_MATCH = "no-matching-person"  # retried after a registration (``_retry_unmatched``)
+CONFLICT = "identifier-conflict"  # not retried: an officer corrects the record or the persons
 # Out-of-order messages come weeks late at most (the feeds' late deliveries: two months).
 UNMATCHED_RETRY_DAYS = 90
 AUDIT_SEQUENCING_LIMIT = 10_000
@@ -416,8 +417,11 @@ class Processor:
         ``person_id``: an officer's identity decision, which replaces resolution."""
         now = self.clock()
         record.processed_at = now
+        received_at = session.scalar(
+            select(ExchangeBatch.received_at).where(ExchangeBatch.id == record.batch_id)
+        )
         try:
-            message = parse_record(record)
+            message = parse_record(record, received_at=received_at)
         except Quarantine as problem:
             finish(record, RecordState.quarantined, problem.reason)
             return
@@ -458,11 +462,16 @@ class Processor:
                     created_at=now,
                 )
             )
-            finish(record, RecordState.review, "identity uncertain: waiting for an officer")
+            why = f"{resolution.conflict}; " if resolution.conflict else ""
+            finish(record, RecordState.review, f"identity uncertain: {why}waiting for an officer")
             return None
         if resolution.outcome == "link" and resolution.person_id is not None:
             _decide(session, record, resolution, now, outcome="link")
             return self.apply(session, record, adapted, resolution.person_id, now)
+        if resolution.conflict is not None:
+            _decide(session, record, resolution, now, outcome="no_link")
+            finish(record, RecordState.quarantined, f"{CONFLICT}: {resolution.conflict}")
+            return None
         if adapted.creates_person:
             _decide(session, record, resolution, now, outcome="new_person")
             return self._register(session, record, message, adapted, now)
@@ -481,8 +490,11 @@ class Processor:
         """Append one record's facts to the person, in a savepoint of its own."""
         savepoint = session.begin_nested()
         try:
+            identity = _identity(session, person_id) if _names_only(adapted) else None
             facts = [
-                _with_supersedes(session, item.fact, item.supersedes_record_id, person_id)
+                _with_supersedes(
+                    session, with_identity(item, identity), item.supersedes_record_id, person_id
+                )
                 for item in adapted.facts
             ]
             result = append_facts(session, person_id=person_id, facts=facts, now=now)
@@ -733,6 +745,19 @@ def _decide(
     outcome: str,
 ) -> None:
     session.add(LinkDecision(**decision(record, resolution, now, outcome=outcome)))
+
+
+def _names_only(adapted: Adapted) -> bool:
+    return any(item.names_only for item in adapted.facts)
+
+
+def _identity(session: Session, person_id: uuid.UUID) -> dict[str, Any] | None:
+    """The identity payload the register holds of the person (``adapters.with_identity``)."""
+    state = session.scalar(
+        select(PersonStateRow.state).where(PersonStateRow.person_id == person_id)
+    )
+    entry = None if state is None else state.get("identity")
+    return None if entry is None else dict(entry["data"])
 
 
 def _with_supersedes(

@@ -15,6 +15,7 @@ from oberih.exchange.services import (
     NotQuarantined,
     Processor,
     batch_report,
+    claim_record,
     correct_record,
     decide_review,
     open_reviews,
@@ -333,3 +334,37 @@ def test_a_byte_order_mark_is_no_part_of_the_first_record(
     processor(engine).process_pending()
     with sessions() as session:
         assert batch_report(session, batch_id).counts["applied"] == 1
+
+
+@pytest.mark.parametrize("one_record", [False, True], ids=["chunk", "one-record"])
+def test_a_record_recorded_after_its_batch_was_received_is_quarantined(
+    engine: Engine, one_record: bool
+) -> None:
+    # A source's clock ahead of the register's by more than an hour: recorded_at is wrong, and
+    # the acts checked against it could be dated in the future (a death next year).
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+    ahead = message("d-1", "death", {"date_of_death": "2026-11-21"}, rnokpp=RNOKPP)
+    ahead["recorded_at"] = (NOW + dt.timedelta(hours=1, minutes=1)).isoformat()
+    skewed = message("d-2", "death", DEATH, rnokpp=RNOKPP)
+    skewed["recorded_at"] = (NOW + dt.timedelta(minutes=59)).isoformat()  # within the tolerance
+    naive = message("d-3", "death", DEATH, rnokpp=RNOKPP)
+    naive["recorded_at"] = "2026-11-20T12:00:00"  # no offset: UTC, two hours ahead
+    batch_id = submit(engine, SourceKeys("civil_status"), lines(ahead, skewed, naive))
+    work = processor(engine)
+    if one_record:
+        for position in (1, 2, 3):
+            with sessions() as session, session.begin():
+                record = claim_record(session, (batch_id, position))
+                assert record is not None
+                work.process_record(session, record)
+    else:
+        work.process_pending()
+    with sessions() as session:
+        ended = {r.source_record_id: r for r in session.scalars(select(ExchangeRecord))}
+        reason = "invalid: recorded_at is more than an hour after the batch was received"
+        assert (ended["d-1"].state, ended["d-1"].reason) == ("quarantined", reason)
+        assert (ended["d-3"].state, ended["d-3"].reason) == ("quarantined", reason)
+        assert ended["d-2"].state == "applied"
+        assert get_state(session, person_id).date_of_death == dt.date(2026, 10, 20)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from oberih.exchange.adapters import adapt
+from oberih.exchange.adapters import adapt, with_identity
 from oberih.exchange.messages import Source, message_schema, parse_message
-from oberih.persons.facts import FactKind
+from oberih.persons.facts import FactKind, InvalidFact
 
 SUBJECT = {"surname": "Коваленко", "given_name": "Петро", "birth_date": "1990-03-15", "sex": "male"}
 
@@ -73,8 +73,26 @@ def test_each_message_becomes_a_valid_fact_with_world_time(
     assert item.fact.valid_from == dt.date.fromisoformat(valid_from)
     assert item.fact.source == source.value
     assert item.fact.source_record_id == "r-1"
-    item.fact.validated_payload()  # the payload passes the journal's own schema
+    # The payload passes the journal's own schema (a name change's once intake completes it).
+    with_identity(item, HELD).validated_payload()
     assert adapted.creates_person == (message_type == "birth")
+
+
+HELD = {"surname": "Коваленко", "given_name": "Петро", "birth_date": "1990-03-15",
+        "birth_place": "м. Суми", "sex": "male", "citizenship": "POL"}  # fmt: skip
+
+
+def test_a_name_change_states_the_names_and_keeps_the_rest_of_the_identity() -> None:
+    # The subject lacks the birth date and sex: the facts are not taken from it.
+    change = message("name_change", {"surname": "Шевчук", "given_name": "Петро",
+                     "effective_on": "2020-01-02"}, subject={"surname": "Коваленко"})  # fmt: skip
+    [item] = adapt("civil_status", parse_message(Source.civil_status, change)).facts
+    assert item.names_only
+    assert item.fact.payload == {"surname": "Шевчук", "given_name": "Петро"}
+    completed = with_identity(item, HELD)
+    assert completed.validated_payload() == HELD | {"surname": "Шевчук"}
+    with pytest.raises(InvalidFact, match="without an identity"):
+        with_identity(item, None)
 
 
 def test_an_ending_names_the_record_it_ends() -> None:
