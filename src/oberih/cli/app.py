@@ -14,6 +14,7 @@ from oberih.auth import cli as auth_cli
 from oberih.cli import bench, db, demo, persons, population, serve
 from oberih.documents import cli as documents_cli
 from oberih.exchange import cli as exchange_cli
+from oberih.exchange.duplicates import DuplicateClosed, DuplicateNotFound, NotOfThePair
 from oberih.exchange.merge import MergeNotAllowed, MergeNotFound
 from oberih.exchange.messages import UnknownSource
 from oberih.exchange.services import (
@@ -36,6 +37,7 @@ _NOT_FOUND: dict[type[Exception], str] = {
     ReviewNotFound: "no such review",
     PersonNotFound: "no such person",
     MergeNotFound: "no such merge",
+    DuplicateNotFound: "no such duplicate pair",
 }
 _REFUSED: tuple[type[Exception], ...] = (
     NotACandidate,
@@ -43,6 +45,8 @@ _REFUSED: tuple[type[Exception], ...] = (
     ReviewClosed,
     MergeNotAllowed,
     IdentifierTaken,
+    DuplicateClosed,
+    NotOfThePair,
 )
 EXIT_REFUSED = 1
 # sysexits.h EX_UNAVAILABLE: the database could not be reached or refused the work; a script or

@@ -1,5 +1,5 @@
 """``oberih exchange ...`` and ``oberih import``: schemas, keys, signed file intake, workers,
-quarantine and identity review from the command line."""
+quarantine, identity review and the review of probable duplicates from the command line."""
 
 from __future__ import annotations
 
@@ -50,8 +50,12 @@ from oberih.exchange.signing import (
 app = typer.Typer(no_args_is_help=True, help="Data exchange with the source registers.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Quarantined records.")
 review_app = typer.Typer(no_args_is_help=True, help="Identity reviews.")
+duplicates_app = typer.Typer(
+    no_args_is_help=True, help="Probable duplicate persons queued by oberih dedup."
+)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(review_app, name="review")
+app.add_typer(duplicates_app, name="duplicates")
 
 # sysexits.h EX_CONFIG: the configuration (here the key ring) cannot be used as it is.
 EXIT_CONFIGURATION = 78
@@ -377,6 +381,66 @@ def _decide(review_id: uuid.UUID, person_id: uuid.UUID | None, database_url: str
             _echo({"state": record.state, "person_id": record.person_id})
 
 
+@duplicates_app.command("list")
+def duplicates_list(limit: Limit = 100, database_url: DatabaseUrl = None) -> None:
+    """Open pairs, oldest first (ids and scores; no personal data)."""
+    from oberih.exchange.duplicates import open_duplicates
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        for pair in open_duplicates(session, limit=limit):
+            _echo(
+                {
+                    "duplicate_id": str(pair.id),
+                    "person_id": str(pair.person_id),
+                    "other_person_id": str(pair.other_person_id),
+                    "score": pair.score,
+                }
+            )
+
+
+@duplicates_app.command("show")
+def duplicates_show(duplicate_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
+    """The pair's two persons side by side, with the score and the field levels and weights."""
+    from oberih.exchange.duplicate_views import duplicate_detail
+    from oberih.exchange.duplicates import get_duplicate
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        pair = get_duplicate(session, duplicate_id)
+        detail = duplicate_detail(session, pair)
+        for person_id in (pair.person_id, pair.other_person_id):
+            _audit(session, person_id, ("identity",))
+        _echo(detail.model_dump(mode="json"))
+
+
+@duplicates_app.command("merge")
+def duplicates_merge(
+    duplicate_id: uuid.UUID,
+    survivor: Annotated[uuid.UUID, typer.Argument(help="The one of the two who remains.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The two are one person: merge the other into SURVIVOR (undo: exchange unmerge)."""
+    from oberih.exchange.duplicates import merge_duplicate
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        merge = merge_duplicate(
+            session, pair_id=duplicate_id, survivor_id=survivor, actor=operator(), now=_utc_now()
+        )
+        _audit_merge(session, merge.survivor_id, merge.absorbed_id)
+        _echo({"merge_id": str(merge.id), "copied_facts": len(merge.copies)})
+
+
+@duplicates_app.command("reject")
+def duplicates_reject(duplicate_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
+    """The two are different persons: the pair is closed and not queued again."""
+    from oberih.exchange.duplicates import reject_duplicate
+
+    with open_engine(database_url) as engine, unit_of_work(engine) as session:
+        pair = reject_duplicate(session, pair_id=duplicate_id, actor=operator(), now=_utc_now())
+        for person_id in (pair.person_id, pair.other_person_id):
+            _audit(session, person_id, ("identity",))
+        _echo({"duplicate_id": str(pair.id), "status": pair.status})
+
+
 @app.command("feeds")
 def feeds_command(
     out: Annotated[Path, typer.Option(help="Directory to write the feeds into.")],
@@ -458,6 +522,12 @@ def _after_merge(session: Any, *person_ids: uuid.UUID) -> None:
     now = _utc_now()
     for person_id in person_ids:
         refresh_person(session, person_id, now=now)
+    _audit_merge(session, *person_ids)
+
+
+def _audit_merge(session: Any, *person_ids: uuid.UUID) -> None:
+    now = _utc_now()
+    for person_id in person_ids:
         event = AuditEvent(
             action="person:record:write",
             outcome="allowed",

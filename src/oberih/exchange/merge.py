@@ -7,6 +7,9 @@ identity, is copied onto the survivor (new facts of source "register", record id
 remain in the absorbed journal), and the identifiers are copied active. The survivor's own identity stays; the absorbed identity remains in the absorbed
 person's journal as history. Undo: every copy is retracted on the survivor and the released
 identifiers are restored on the absorbed person. Both persons' journals keep everything.
+
+A pair ``oberih dedup`` queued for these two persons follows: a merge confirms it, its undoing
+reopens it (``_confirm_pair``, ``_reopen_pair``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oberih.exchange.models import PersonMerge
+from oberih.documents.services import revoke_stale_documents_of
+from oberih.exchange.models import DuplicateCandidate, PersonMerge
 from oberih.persons.facts import Fact, FactKind, NewFact
 from oberih.persons.services import append_facts, load_facts
 from oberih.persons.state import fold
@@ -43,6 +47,9 @@ def merge_persons(
 ) -> PersonMerge:
     if survivor_id == absorbed_id:
         raise MergeNotAllowed("a person cannot be merged into themself")
+    # Locked first, before the checks and the facts: a merge of the same two persons from the
+    # duplicate queue (which locks the pair first too) waits, then finds them merged.
+    pair = _queued_pair(session, survivor_id, absorbed_id)
     for person_id in (absorbed_id, survivor_id):
         # Absorbed once is absorbed: merged again, their facts would be copied twice; and a
         # person absorbed cannot take in another. The earlier merge is undone first.
@@ -89,11 +96,14 @@ def merge_persons(
         merged_by=actor,
     )
     session.add(merge)
+    _confirm_pair(pair, merge)
     session.flush()
+    _revoke_untrue_documents(session, merge, now)
     return merge
 
 
 def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.datetime) -> None:
+    pair = _queued_pair(session, merge.survivor_id, merge.absorbed_id)  # as a merge locks it
     if merge.undone_at is not None:
         raise MergeNotAllowed("this merge is already undone")
     later = _absorbing(session, merge.survivor_id)
@@ -136,6 +146,16 @@ def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.date
         append_facts(session, person_id=merge.absorbed_id, facts=restore, now=now)
     merge.undone_at = now
     merge.undone_by = actor
+    _reopen_pair(pair, merge)
+    _revoke_untrue_documents(session, merge, now)
+
+
+def _revoke_untrue_documents(session: Session, merge: PersonMerge, now: dt.datetime) -> None:
+    # A merge, or its undoing, writes facts to both persons (a death copied onto the survivor,
+    # identifiers released or restored): a valid e-document of either whose claims no longer
+    # hold is revoked in the same transaction, as after every other writer of facts
+    # (``documents.services``).
+    revoke_stale_documents_of(session, [merge.survivor_id, merge.absorbed_id], now=now)
 
 
 def _absorbing(session: Session, person_id: uuid.UUID) -> PersonMerge | None:
@@ -145,6 +165,40 @@ def _absorbing(session: Session, person_id: uuid.UUID) -> PersonMerge | None:
             PersonMerge.absorbed_id == person_id, PersonMerge.undone_at.is_(None)
         )
     ).first()
+
+
+def _confirm_pair(pair: DuplicateCandidate | None, merge: PersonMerge) -> None:
+    """An open pair of the two persons is answered by their merge, however it was made (from
+    the queue or by ``oberih exchange merge``): left open, it would offer officers a merge the
+    register now refuses. A pair already decided keeps its officer's decision."""
+    if pair is not None and pair.status == "open":
+        pair.status = "confirmed"
+        pair.decided_at = merge.merged_at
+        pair.decided_by = merge.merged_by
+        pair.merge_id = merge.id
+
+
+def _reopen_pair(pair: DuplicateCandidate | None, merge: PersonMerge) -> None:
+    """The pair this merge confirmed is open again. An undone merge leaves two persons, and the
+    question the pair asks is unanswered once more: the merge was wrong (the officer rejects
+    the pair) or kept the wrong survivor (the officer merges it again the other way). Left
+    confirmed, the pair would vouch for a merge no longer in force, and ``oberih dedup`` never
+    queues a known pair again. ``merge_id`` still names the undone merge, whose row keeps who
+    merged and who undid it, and when."""
+    if pair is not None and pair.status == "confirmed" and pair.merge_id == merge.id:
+        pair.status = "open"
+        pair.decided_at = None
+        pair.decided_by = None
+
+
+def _queued_pair(session: Session, one: uuid.UUID, other: uuid.UUID) -> DuplicateCandidate | None:
+    """The pair ``oberih dedup`` queued for these two persons (smaller id first), if any,
+    locked for this transaction."""
+    first, second = sorted((one, other))
+    query = select(DuplicateCandidate).where(
+        DuplicateCandidate.person_id == first, DuplicateCandidate.other_person_id == second
+    )
+    return session.scalars(query.with_for_update()).first()
 
 
 def _counted(facts: list[Fact]) -> list[Fact]:

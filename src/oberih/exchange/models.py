@@ -147,13 +147,22 @@ class MatchReview(Base):
 
 
 class DuplicateCandidate(Base):
-    """Two persons of the register that may be one (``oberih dedup``), for an officer to judge.
-    Merging is not done here: a confirmed pair waits for the merge operation."""
+    """Two persons of the register that may be one (``oberih dedup``), for an officer to judge
+    (``exchange.duplicates``): merged (confirmed, with the merge that did it) or rejected.
+    Undoing the merge reopens the pair (``exchange.merge.undo_merge``)."""
 
     __tablename__ = "exchange_duplicate_candidate"
     __table_args__ = (
         UniqueConstraint("person_id", "other_person_id"),
         Index("ix_exchange_duplicate_candidate_status", "status"),
+        # The officers' list: open pairs oldest first, by keyset (0019).
+        Index(
+            "ix_exchange_duplicate_candidate_open",
+            "found_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -163,6 +172,11 @@ class DuplicateCandidate(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     status: Mapped[str] = mapped_column(String(16))  # open|confirmed|rejected
     found_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # The decision in force (empty while open); ``merge_id`` stays after an undo, so the
+    # reopened pair still names the merge that was undone.
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(160))
+    merge_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class PersonMerge(Base):

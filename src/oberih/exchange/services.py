@@ -825,11 +825,11 @@ def quarantined(
     if source:
         query = query.where(ExchangeRecord.source == source)
     if after is not None:
-        query = query.where(_after(order, after))
+        query = query.where(rows_after(order, after))
     return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
-def _after(order: tuple[Any, ...], key: tuple[Any, ...]) -> Any:
+def rows_after(order: tuple[Any, ...], key: tuple[Any, ...]) -> Any:
     """Rows after ``key`` in ``order`` (a row comparison, one index range on both engines);
     the key's values bound with their columns' types, as the rows store them."""
     values = (literal(value, column.type) for column, value in zip(order, key, strict=True))
@@ -881,7 +881,7 @@ def open_reviews(
     order = (MatchReview.created_at, MatchReview.batch_id, MatchReview.position, MatchReview.id)
     query = select(MatchReview).where(MatchReview.status == "open")
     if after is not None:
-        query = query.where(_after(order, after))
+        query = query.where(rows_after(order, after))
     return list(session.scalars(query.order_by(*order).limit(limit)))
 
 

@@ -349,11 +349,11 @@ def review_detail(session: Session, review: MatchReview) -> ReviewDetail:
     candidates = []
     for candidate in review.candidates:
         profile = stored_profile(session, uuid.UUID(candidate["person_id"]))
-        candidates.append({**candidate, "person": _profile_json(profile)})
+        candidates.append({**candidate, "person": profile_json(profile)})
     return ReviewDetail(review=_summary(review, record), record=subject, candidates=candidates)
 
 
-def _profile_json(profile: Profile | None) -> dict[str, Any] | None:
+def profile_json(profile: Profile | None) -> dict[str, Any] | None:
     if profile is None:
         return None
     return {

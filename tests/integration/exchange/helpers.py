@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from oberih.exchange.signing import KeyRing, key_entry, registered_key, sign_batch
-from oberih.identifiers import make_rnokpp
+from oberih.identifiers import make_rnokpp, make_unzr
 from oberih.persons.facts import FactKind
 from oberih.persons.services import create_person
 from tests.factories import new_fact
@@ -19,6 +19,7 @@ from tests.factories import new_fact
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 BIRTH = dt.date(1990, 3, 15)
 RNOKPP = make_rnokpp(BIRTH, 7, "male")
+TWICE_UNZR = make_unzr(BIRTH, 78)
 
 
 def register_person(session: Session, *, surname: str = "Ґудзь") -> uuid.UUID:
@@ -41,6 +42,30 @@ def register_person(session: Session, *, surname: str = "Ґудзь") -> uuid.UU
         now=NOW - dt.timedelta(days=400),
     )
     return result.person_id
+
+
+def register_twice(session: Session) -> tuple[uuid.UUID, uuid.UUID]:
+    """``register_person``'s man, and the same man registered again from another register
+    without his RNOKPP but with his UNZR and his death: a pair for ``oberih dedup``."""
+    first = register_person(session)
+    identity = {
+        "surname": "Ґудзь",
+        "given_name": "Тарас",
+        "patronymic": "Остапович",
+        "birth_date": BIRTH.isoformat(),
+        "birth_place": "м. Полтава",
+        "sex": "male",
+    }
+    second = create_person(
+        session,
+        facts=[
+            new_fact(FactKind.identity, identity, source="civil_status"),
+            new_fact(FactKind.identifier, {"identifier_kind": "unzr", "value": TWICE_UNZR}),
+            new_fact(FactKind.death, {"date_of_death": "2026-10-20"}, source="civil_status"),
+        ],
+        now=NOW - dt.timedelta(days=300),
+    ).person_id
+    return first, second
 
 
 def subject(**changes: Any) -> dict[str, Any]:

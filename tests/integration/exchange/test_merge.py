@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from oberih.db.engine import make_session_factory
+from oberih.documents.keys import init_keyring
+from oberih.documents.services import get_document, issue_document
 from oberih.exchange.merge import MergeNotAllowed, merge_persons, undo_merge
 from oberih.exchange.models import PersonMerge
 from oberih.identifiers import make_unzr
 from oberih.persons.facts import FactKind
-from oberih.persons.services import create_person, find_person_by_identifier, get_state, load_facts
-from tests.factories import new_fact
+from oberih.persons.services import (
+    append_facts,
+    create_person,
+    find_person_by_identifier,
+    get_state,
+    load_facts,
+)
+from tests.factories import address_payload, new_fact
 from tests.integration.exchange.helpers import BIRTH, NOW, RNOKPP, register_person
 
 UNZR = make_unzr(BIRTH, 77)
@@ -152,3 +161,39 @@ def _stored(session: Session, merge_id: uuid.UUID) -> PersonMerge:
     merge = session.get(PersonMerge, merge_id)
     assert merge is not None
     return merge
+
+
+def test_a_merge_revokes_the_documents_it_makes_untrue(engine: Engine, tmp_path: Path) -> None:
+    # The absorbed record holds a death: the survivor's e-document, valid until now, must not
+    # go on saying he is on the register as liable (``documents.services`` asks every writer of
+    # facts to check; a merge writes them).
+    keyring = init_keyring(tmp_path / "keys", now=NOW - dt.timedelta(days=30))
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        survivor = register_person(session)
+        append_facts(
+            session,
+            person_id=survivor,
+            facts=[new_fact(FactKind.address, address_payload("Полтава", "UA53"))],
+            now=NOW - dt.timedelta(days=1),
+        )
+        absorbed = create_person(
+            session,
+            facts=[
+                new_fact(FactKind.identity, TARAS, source="civil_status"),
+                new_fact(FactKind.death, {"date_of_death": "2026-10-20"}, source="civil_status"),
+            ],
+            now=NOW,
+        ).person_id
+        document, _claims = issue_document(
+            session, person_id=survivor, keyring=keyring, issuer="UA", now=NOW, issued_by="t"
+        )
+        document_id = document.document_id
+    later = NOW + dt.timedelta(days=1)
+    with sessions() as session, session.begin():
+        merge_persons(
+            session, survivor_id=survivor, absorbed_id=absorbed, actor="officer-1", now=later
+        )
+    with sessions() as session:
+        revoked = get_document(session, document_id)
+        assert revoked.revoked_at is not None
