@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Uuid, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from oberih.db.queries import among, pairs_in
@@ -46,6 +46,10 @@ from oberih.persons.services import find_person_by_identifier
 
 Outcome = Literal["link", "review", "no_link"]
 LIFELONG_IDENTIFIERS = ("rnokpp", "unzr")  # one per person for life (``Resolver._differing``)
+_LIFELONG_HELD = text(
+    "SELECT kind, value FROM identifier "
+    "WHERE person_id = :person_id AND active AND kind IN ('rnokpp', 'unzr')"
+).bindparams(bindparam("person_id", type_=Uuid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,14 +479,10 @@ class Resolver:
         if not carried:
             return []
         held: dict[str, set[str]] = defaultdict(set)
-        rows = _core(session).execute(
-            select(IdentifierRow.kind, IdentifierRow.value).where(
-                IdentifierRow.person_id == person_id,
-                IdentifierRow.kind.in_(sorted(carried)),
-                IdentifierRow.active,
-            )
-        )
-        for kind, value in rows:
+        # One statement built once (``_LIFELONG_HELD``): it runs for every record about to be
+        # linked by names that carries an RNOKPP or UNZR the register does not know (an RNOKPP
+        # just assigned, most often), and building a select for each cost more than the query.
+        for kind, value in _core(session).execute(_LIFELONG_HELD, {"person_id": person_id}):
             held[kind].add(value)
         return [kind for kind, value in carried.items() if held[kind] and value not in held[kind]]
 
