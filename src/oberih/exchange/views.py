@@ -9,6 +9,7 @@ them from the queue.
 
 # No ``from __future__ import annotations``: FastAPI reads the dependency annotations.
 import datetime as dt
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -268,19 +269,24 @@ def replay_record(
 
 def _corrected_line(correction: Correction) -> str | None:
     """The corrected record as a line of the batch; 422 for what a line cannot carry: a lone
-    surrogate (a JSON body may spell one as an escape; no text column stores it) or an integer
-    past 64 bits (processing reads lines with orjson)."""
+    surrogate (a JSON body may spell one as an escape; no text column stores it), an integer
+    past 64 bits (processing reads lines with orjson), NaN or Infinity (the request's parser
+    takes them, and orjson would write them as null: a value silently changed)."""
     if correction.corrected is None:
         return None
     try:
+        json.dumps(correction.corrected, allow_nan=False)
         return orjson.dumps(correction.corrected).decode("utf-8")
-    except orjson.JSONEncodeError:
+    except (ValueError, orjson.JSONEncodeError):
         raise ApiProblem(
             422,
             "validation",
             "The request is not valid",
-            errors=[("corrected", "not storable: a lone surrogate or an integer past 64 bits")],
+            errors=[("corrected", _NOT_STORABLE)],
         ) from None
+
+
+_NOT_STORABLE = "not storable: NaN or Infinity, a lone surrogate or an integer past 64 bits"
 
 
 @router.get("/reviews", summary="Open identity reviews")

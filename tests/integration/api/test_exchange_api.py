@@ -315,7 +315,15 @@ def test_a_nul_byte_rejects_the_batch_with_its_line(world: World) -> None:
     assert response.json()["detail"] == "line 2: a NUL character (0x00) in text"
 
 
-def test_a_correction_that_is_not_unicode_text_is_a_422(world: World) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"corrected": {"source_record_id": "\\ud800"}}',  # a lone surrogate
+        b'{"corrected": {"payload": {"share": NaN}}}',  # json.loads takes it; orjson writes null
+    ],
+    ids=["lone-surrogate", "nan"],
+)
+def test_a_correction_that_is_not_unicode_text_is_a_422(world: World, body: bytes) -> None:
     keys = SourceKeys("border")
     install_keys(world, keys)
     sent = send(world, keys, lines("{broken"))
@@ -324,7 +332,7 @@ def test_a_correction_that_is_not_unicode_text_is_a_422(world: World) -> None:
     batch_id = sent.json()["batch_id"]
     replay = world.client.post(
         f"/api/v1/exchange/quarantine/{batch_id}/1/replay",
-        content=b'{"corrected": {"source_record_id": "\\ud800"}}',
+        content=body,
         headers={
             **world.headers(ADMIN, purpose="DATA-CLARIFICATION"),
             "Content-Type": "application/json",
@@ -334,7 +342,7 @@ def test_a_correction_that_is_not_unicode_text_is_a_422(world: World) -> None:
     assert replay.json()["errors"] == [
         {
             "field": "corrected",
-            "reason": "not storable: a lone surrogate or an integer past 64 bits",
+            "reason": "not storable: NaN or Infinity, a lone surrogate or an integer past 64 bits",
         }
     ]
 
