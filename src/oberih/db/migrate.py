@@ -49,7 +49,9 @@ def include_object(
         return False
     if type_ == "column" and reflected and name in ENGINE_SPECIFIC_COLUMNS:
         return False
-    return not (type_ == "index" and name and name.endswith("_trgm"))
+    # Indexes on expressions (trigram, JSON paths) are declared in migrations only: autogenerate
+    # cannot compare an expression.
+    return not (type_ == "index" and name and name.endswith(("_trgm", "_expr")))
 
 
 def head_revision() -> str | None:

@@ -38,7 +38,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
@@ -454,34 +454,52 @@ def earlier_endings(
     if not wanted:
         return {}
     dialect = session.get_bind().dialect.name
-    # The persons' facts of these kinds, and every fact of theirs that supersedes one (a fact
-    # supersedes only within its person's journal): read by the (person, seq) index, a few rows
-    # a person, and the superseded ones told apart here.
+    ends = _ENDS_RECORD[dialect]
+    # The endings of these records, through the partial index of endings (migration 0020): most
+    # chunks find none, and the probe reads no other fact.
     rows = session.execute(
-        select(
-            FactRow.id,
-            FactRow.person_id,
-            FactRow.source,
-            FactRow.payload["ends_record_id"].as_string(),
-            FactRow.valid_to,
-            FactRow.supersedes_id,
-        )
+        select(FactRow.id, FactRow.person_id, FactRow.source, ends, FactRow.valid_to)
         .where(
-            among(FactRow.person_id, sorted({key[0] for key in wanted}), dialect=dialect),
-            or_(
-                FactRow.kind.in_([kind.value for kind in _ENDED_KINDS]),
-                FactRow.supersedes_id.is_not(None),
+            _HAS_ENDS_RECORD[dialect],
+            pairs_in(
+                FactRow.source,
+                ends,
+                {(source, record_id) for _person, source, record_id in wanted},
+                dialect=dialect,
             ),
         )
         .order_by(FactRow.person_id, FactRow.seq)
     ).all()
-    superseded = {row.supersedes_id for row in rows if row.supersedes_id is not None}
-    endings: dict[tuple[uuid.UUID, str, str], Ending] = {}
-    for fact_id, person_id, source, ends, valid_to, _ in rows:
-        key = (person_id, source, ends)
-        if ends is not None and fact_id not in superseded and key in wanted:
-            endings[key] = Ending(fact_id, valid_to)  # the latest, in journal order
-    return endings
+    found = [row for row in rows if (row.person_id, row.source, row[3]) in wanted]
+    if not found:
+        return {}
+    # Of those, the ones nothing supersedes (a fact supersedes only within its person's
+    # journal: read by the (person, seq) index).
+    superseded = set(
+        session.scalars(
+            select(FactRow.supersedes_id).where(
+                among(FactRow.person_id, sorted({row.person_id for row in found}), dialect=dialect),
+                FactRow.supersedes_id.is_not(None),
+            )
+        )
+    )
+    return {
+        (row.person_id, row.source, row[3]): Ending(row.id, row.valid_to)  # the latest
+        for row in found
+        if row.id not in superseded
+    }
+
+
+# A journal fact's ``ends_record_id``, spelled as migration 0020's index spells it (a literal,
+# not a bound key: the planner matches the index's expression only to the same expression).
+_ENDS_RECORD = {
+    "postgresql": literal_column("fact.payload ->> 'ends_record_id'", String),
+    "sqlite": literal_column("json_extract(fact.payload, '$.ends_record_id')", String),
+}
+_HAS_ENDS_RECORD = {
+    "postgresql": text("fact.payload ? 'ends_record_id'"),
+    "sqlite": text("json_extract(fact.payload, '$.ends_record_id') IS NOT NULL"),
+}
 
 
 def ended_by(fact: NewFact, ending: Ending) -> NewFact:

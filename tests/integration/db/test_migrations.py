@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,7 +15,10 @@ from oberih.db.schema import metadata
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
-    with engine.connect() as connection:
+    with engine.connect() as connection, warnings.catch_warnings():
+        # SQLite's reflection skips indexes on expressions, saying so; they are declared in
+        # migrations only and left out of the comparison (``include_object``) on both engines.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_object": include_object}
         )
