@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from oberih.api.dependencies import DbSession, Now, record_access
 from oberih.api.pagination import Cursor, Page, keyset_after, keyset_page
 from oberih.api.problems import ApiProblem
+from oberih.api.times import UtcDatetime
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
 from oberih.exchange.duplicates import (
@@ -47,8 +48,8 @@ class DuplicateSummary(BaseModel):
     other_person_id: uuid.UUID
     score: float
     status: str  # open | confirmed | rejected
-    found_at: dt.datetime
-    decided_at: dt.datetime | None
+    found_at: UtcDatetime
+    decided_at: UtcDatetime | None
     decided_by: str | None
     merge_id: uuid.UUID | None  # the merge that confirmed it (undone, if the pair is open again)
 
@@ -62,9 +63,9 @@ class MergeRead(BaseModel):
     merge_id: uuid.UUID
     survivor_id: uuid.UUID
     absorbed_id: uuid.UUID
-    merged_at: dt.datetime
+    merged_at: UtcDatetime
     merged_by: str
-    undone_at: dt.datetime | None
+    undone_at: UtcDatetime | None
     undone_by: str | None
 
 

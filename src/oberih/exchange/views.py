@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from oberih.api.dependencies import AppContext, Context, DbSession, record_access
 from oberih.api.pagination import Cursor, Page, keyset_after, keyset_page
 from oberih.api.problems import ApiProblem
+from oberih.api.times import UtcDatetime
 from oberih.auth.dependencies import Access, access
 from oberih.auth.permissions import Permission
 from oberih.exchange.matching import Profile
@@ -68,7 +69,7 @@ class BatchAccepted(BaseModel):
 class BatchStatus(BaseModel):
     batch_id: uuid.UUID
     source: str
-    received_at: dt.datetime
+    received_at: UtcDatetime
     status: str
     records: int
     counts: dict[str, int]
@@ -98,7 +99,7 @@ class ReviewSummary(BaseModel):
     source: str
     message_type: str | None
     best_score: float | None
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class ReviewDetail(BaseModel):

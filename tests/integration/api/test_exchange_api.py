@@ -57,6 +57,8 @@ def test_a_signed_batch_is_accepted_processed_and_counted(world: World) -> None:
     status = world.client.get(status_url, headers=world.headers(BORDER)).json()
     assert status["status"] == "done"
     assert status["records"] == 2
+    # With its offset on both engines (SQLite hands stored times back without one).
+    assert dt.datetime.fromisoformat(status["received_at"]).utcoffset() == dt.timedelta(0)
     assert status["counts"]["applied"] == 1 and status["counts"]["quarantined"] == 1
 
     listed = world.client.get(
@@ -195,6 +197,10 @@ def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None
     assert pages == 3
     assert len({item["review_id"] for item in items}) == 5
     assert [item["position"] for item in items] == [1, 2, 3, 4, 5]
+    assert all(
+        dt.datetime.fromisoformat(item["created_at"]).utcoffset() == dt.timedelta(0)
+        for item in items
+    )
 
 
 def test_a_page_of_reviews_costs_the_same_statements_whatever_its_length(world: World) -> None:
