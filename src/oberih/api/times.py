@@ -11,10 +11,6 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """``moment`` with its offset; without one, it is UTC (everything the register stores)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
+from oberih.audit.events import as_utc
 
 UtcDatetime = Annotated[dt.datetime, AfterValidator(as_utc)]

@@ -35,6 +35,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ from oberih.exchange.adapters import Adapted, adapt, with_identity
 from oberih.exchange.messages import Message
 from oberih.exchange.models import ExchangeBatch, ExchangeRecord, LinkDecision, RecordState
 from oberih.exchange.outcomes import (
+    AnyRecord,
     ClaimedRecord,
     Quarantine,
     applied_event,
@@ -229,7 +231,7 @@ def _read(
     """Parse the records and settle re-sends; the others go on with their messages. A record
     whose id an earlier record of the chunk has stays pending: the next chunk decides it."""
     earlier = _earlier_records(session, records)
-    received = _received(session, records)
+    received = received_times(session, records)
     in_chunk: set[tuple[str, str]] = set()
     readable: list[tuple[ClaimedRecord, Message]] = []
     for record in records:
@@ -257,8 +259,9 @@ def _read(
     return readable
 
 
-def _received(session: Session, records: list[ClaimedRecord]) -> dict[uuid.UUID, dt.datetime]:
-    """batch id -> when the register received it, for the batches of ``records``."""
+def received_times(session: Session, records: Sequence[AnyRecord]) -> dict[uuid.UUID, dt.datetime]:
+    """batch id -> when the register received it, for the batches of ``records`` (the chunk's,
+    or the one record the one-record path takes)."""
     ids = sorted({record.batch_id for record in records})
     rows = session.execute(
         select(ExchangeBatch.id, ExchangeBatch.received_at).where(
@@ -405,11 +408,19 @@ def _identities(
         if person_id not in newborns
         and any(item.names_only for link in person_links for item in link.adapted.facts)
     )
-    if not wanted:
+    return held_identities(session, wanted)
+
+
+def held_identities(
+    session: Session, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """person -> the identity payload the register holds of them (persons without one are
+    left out)."""
+    if not person_ids:
         return {}
     rows = session.execute(
         select(PersonStateRow.person_id, PersonStateRow.state).where(
-            among(PersonStateRow.person_id, wanted, dialect=session.get_bind().dialect.name)
+            among(PersonStateRow.person_id, person_ids, dialect=session.get_bind().dialect.name)
         )
     )
     return {

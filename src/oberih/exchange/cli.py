@@ -496,7 +496,7 @@ def merge_command(
         merge = merge_persons(
             session, survivor_id=survivor, absorbed_id=absorbed, actor=operator(), now=_utc_now()
         )
-        _after_merge(session, merge.survivor_id, merge.absorbed_id)
+        _audit_merge(session, merge.survivor_id, merge.absorbed_id)
         _echo({"merge_id": str(merge.id), "copied_facts": len(merge.copies)})
 
 
@@ -511,21 +511,13 @@ def unmerge_command(merge_id: uuid.UUID, database_url: DatabaseUrl = None) -> No
         if merge is None:  # a mistyped id, said like any other the register does not hold
             raise MergeNotFound(str(merge_id))
         undo_merge(session, merge=merge, actor=operator(), now=_utc_now())
-        _after_merge(session, merge.survivor_id, merge.absorbed_id)
+        _audit_merge(session, merge.survivor_id, merge.absorbed_id)
         _echo({"merge_id": str(merge_id), "undone": True})
 
 
-def _after_merge(session: Any, *person_ids: uuid.UUID) -> None:
-    """Both persons' determinations follow their new facts; both writes are audited."""
-    from oberih.rules.services import refresh_person
-
-    now = _utc_now()
-    for person_id in person_ids:
-        refresh_person(session, person_id, now=now)
-    _audit_merge(session, *person_ids)
-
-
 def _audit_merge(session: Any, *person_ids: uuid.UUID) -> None:
+    """Both persons' records were written (their determinations and documents followed in
+    ``merge``): each write is audited."""
     now = _utc_now()
     for person_id in person_ids:
         event = AuditEvent(

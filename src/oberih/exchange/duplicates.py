@@ -22,7 +22,6 @@ from oberih.exchange.merge import merge_persons
 from oberih.exchange.models import DuplicateCandidate, PersonMerge
 from oberih.exchange.resolution import stored_profile
 from oberih.exchange.services import rows_after
-from oberih.rules.services import refresh_person
 
 DuplicateKey = tuple[dt.datetime, uuid.UUID]  # found_at, id
 
@@ -105,7 +104,7 @@ def merge_duplicate(
 ) -> PersonMerge:
     """The two persons are one: the other is merged into ``survivor_id`` (one of the two, the
     officer's choice), and the pair is confirmed with the merge (``merge._confirm_pair``).
-    Both persons' determinations follow their new facts, in this transaction."""
+    Both persons' determinations follow their new facts, in this transaction (``merge``)."""
     pair = _open_pair(session, pair_id)
     persons = (pair.person_id, pair.other_person_id)
     # Only the two persons shown side by side: a mistyped or pasted id of anyone else would
@@ -113,12 +112,9 @@ def merge_duplicate(
     if survivor_id not in persons:
         raise NotOfThePair(survivor_id)
     absorbed_id = persons[1] if survivor_id == persons[0] else persons[0]
-    merge = merge_persons(
+    return merge_persons(
         session, survivor_id=survivor_id, absorbed_id=absorbed_id, actor=actor, now=now
     )
-    for person_id in persons:
-        refresh_person(session, person_id, now=now)
-    return merge
 
 
 def reject_duplicate(

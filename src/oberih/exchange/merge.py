@@ -25,6 +25,7 @@ from oberih.exchange.models import DuplicateCandidate, PersonMerge
 from oberih.persons.facts import Fact, FactKind, NewFact
 from oberih.persons.services import append_facts, load_facts
 from oberih.persons.state import fold
+from oberih.rules.services import refresh_person
 
 MERGE_BASIS = "Law 1951-VIII art. 7 (correction of register data: one person recorded twice)"
 
@@ -98,7 +99,7 @@ def merge_persons(
     session.add(merge)
     _confirm_pair(pair, merge)
     session.flush()
-    _revoke_untrue_documents(session, merge, now)
+    _follow_facts(session, merge, now)
     return merge
 
 
@@ -147,14 +148,17 @@ def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.date
     merge.undone_at = now
     merge.undone_by = actor
     _reopen_pair(pair, merge)
-    _revoke_untrue_documents(session, merge, now)
+    _follow_facts(session, merge, now)
 
 
-def _revoke_untrue_documents(session: Session, merge: PersonMerge, now: dt.datetime) -> None:
+def _follow_facts(session: Session, merge: PersonMerge, now: dt.datetime) -> None:
     # A merge, or its undoing, writes facts to both persons (a death copied onto the survivor,
-    # identifiers released or restored): a valid e-document of either whose claims no longer
-    # hold is revoked in the same transaction, as after every other writer of facts
-    # (``documents.services``).
+    # identifiers released or restored): as after every other writer of facts, in the same
+    # transaction, both persons' determinations follow them, and a valid e-document of either
+    # whose claims no longer hold is revoked (``documents.services``). Here, so that every way
+    # to merge (the duplicate queue, ``oberih exchange merge``, an undo) does both.
+    for person_id in (merge.survivor_id, merge.absorbed_id):
+        refresh_person(session, person_id, now=now)
     revoke_stale_documents_of(session, [merge.survivor_id, merge.absorbed_id], now=now)
 
 

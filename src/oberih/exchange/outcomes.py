@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from oberih.audit.events import AuditEvent
+from oberih.audit.events import AuditEvent, as_utc
 from oberih.exchange.messages import Message, parse_message, parse_source
 from oberih.exchange.models import ExchangeRecord, RecordState
 from oberih.exchange.resolution import Resolution
@@ -118,15 +118,14 @@ def parse_record(record: AnyRecord, *, received_at: dt.datetime | None = None) -
             for error in exc.errors(include_input=False)[:10]
         )
         raise Quarantine(f"invalid: {problems}"[:1000]) from None
-    if received_at is not None and _utc(message.recorded_at) > _utc(received_at) + CLOCK_TOLERANCE:
-        raise Quarantine("invalid: recorded_at is more than an hour after the batch was received")
-    return message
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
     # Without an offset, UTC: SQLite returns stored times so, and a message's time without one
     # is read as RFC 3339 would have it written (the schema's "date-time" requires an offset).
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    if (
+        received_at is not None
+        and as_utc(message.recorded_at) > as_utc(received_at) + CLOCK_TOLERANCE
+    ):
+        raise Quarantine("invalid: recorded_at is more than an hour after the batch was received")
+    return message
 
 
 def decision(

@@ -45,7 +45,9 @@ from oberih.exchange.chunks import (
     active_identifiers,
     earlier_endings,
     ended_by,
+    held_identities,
     process_chunk,
+    received_times,
 )
 from oberih.exchange.matching import Profile
 from oberih.exchange.messages import Birth, Message, parse_source
@@ -73,7 +75,7 @@ from oberih.exchange.signing import BatchRejected, KeyRing, verify_batch
 from oberih.exchange.tabular import InvalidCsv, csv_records
 from oberih.persons.batch import append_many
 from oberih.persons.facts import InvalidFact, NewFact
-from oberih.persons.models import FactRow, Person, PersonStateRow
+from oberih.persons.models import FactRow, Person
 from oberih.persons.services import (
     ConflictingResend,
     IdentifierTaken,
@@ -417,9 +419,7 @@ class Processor:
         ``person_id``: an officer's identity decision, which replaces resolution."""
         now = self.clock()
         record.processed_at = now
-        received_at = session.scalar(
-            select(ExchangeBatch.received_at).where(ExchangeBatch.id == record.batch_id)
-        )
+        received_at = received_times(session, [record])[record.batch_id]
         try:
             message = parse_record(record, received_at=received_at)
         except Quarantine as problem:
@@ -490,7 +490,11 @@ class Processor:
         """Append one record's facts to the person, in a savepoint of its own."""
         savepoint = session.begin_nested()
         try:
-            identity = _identity(session, person_id) if _names_only(adapted) else None
+            identity = (
+                held_identities(session, [person_id]).get(person_id)
+                if _names_only(adapted)
+                else None
+            )
             facts = [
                 _with_supersedes(
                     session, with_identity(item, identity), item.supersedes_record_id, person_id
@@ -749,15 +753,6 @@ def _decide(
 
 def _names_only(adapted: Adapted) -> bool:
     return any(item.names_only for item in adapted.facts)
-
-
-def _identity(session: Session, person_id: uuid.UUID) -> dict[str, Any] | None:
-    """The identity payload the register holds of the person (``adapters.with_identity``)."""
-    state = session.scalar(
-        select(PersonStateRow.state).where(PersonStateRow.person_id == person_id)
-    )
-    entry = None if state is None else state.get("identity")
-    return None if entry is None else dict(entry["data"])
 
 
 def _with_supersedes(

@@ -176,34 +176,8 @@ def test_the_quarantine_is_listed_page_by_page_to_its_end(world: World) -> None:
     assert [item["raw"] for item in items] == broken  # oldest first, then in line order
 
 
-def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None:
-    keys = SourceKeys("border")
-    install_keys(world, keys)
-    with make_session_factory(world.engine)() as session, session.begin():
-        register_person(session)
-    body = lines(
-        *(
-            message(f"x-{n}", "exit", {"crossed_on": f"2026-11-0{n}"},
-                    surname="Гудзь", patronymic=None, sex=None)
-            for n in range(1, 6)
-        )
-    )  # fmt: skip
-    sent = send(world, keys, body)
-    assert sent.status_code == 202
-    drain(world)
-
-    items, pages = _every_page(world, "/api/v1/exchange/reviews", limit=2)
-
-    assert pages == 3
-    assert len({item["review_id"] for item in items}) == 5
-    assert [item["position"] for item in items] == [1, 2, 3, 4, 5]
-    assert all(
-        dt.datetime.fromisoformat(item["created_at"]).utcoffset() == dt.timedelta(0)
-        for item in items
-    )
-
-
-def test_a_page_of_reviews_costs_the_same_statements_whatever_its_length(world: World) -> None:
+def _five_open_reviews(world: World) -> None:
+    """Five border crossings under a misspelled name and no identifier: five open reviews."""
     keys = SourceKeys("border")
     install_keys(world, keys)
     with make_session_factory(world.engine)() as session, session.begin():
@@ -217,6 +191,24 @@ def test_a_page_of_reviews_costs_the_same_statements_whatever_its_length(world: 
     )  # fmt: skip
     assert send(world, keys, body).status_code == 202
     drain(world)
+
+
+def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None:
+    _five_open_reviews(world)
+
+    items, pages = _every_page(world, "/api/v1/exchange/reviews", limit=2)
+
+    assert pages == 3
+    assert len({item["review_id"] for item in items}) == 5
+    assert [item["position"] for item in items] == [1, 2, 3, 4, 5]
+    assert all(
+        dt.datetime.fromisoformat(item["created_at"]).utcoffset() == dt.timedelta(0)
+        for item in items
+    )
+
+
+def test_a_page_of_reviews_costs_the_same_statements_whatever_its_length(world: World) -> None:
+    _five_open_reviews(world)
     statements: list[str] = []
 
     def count(*args: Any) -> None:
