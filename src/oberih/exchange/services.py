@@ -324,12 +324,14 @@ class Processor:
                 # others back; a record that keeps failing is quarantined with the error.
                 if not keys:
                     raise
-                logger.warning("chunk of %d records failed (%s)", len(keys), _error_name(error))
                 self.resolver.discard_dictionary()  # it may hold names of births rolled back
+                # The log says what happens next: an operator reading "failed" at 3 a.m. looked
+                # for lost records, and none is lost (the chunk's records are still pending).
                 if _transient(error) and deadlocks < MAX_ATTEMPTS:
                     # Two workers' chunks locked the same rows in another order (name counts,
                     # a person in both): the database chose this one; the chunk is taken again.
                     deadlocks += 1
+                    _log_rolled_back(keys, error, "taken again")
                     continue
                 if _raced(error) and races < MAX_RACES:
                     # A key another worker committed first, most often a record re-sent in two
@@ -337,7 +339,9 @@ class Processor:
                     # finds it committed and ends the re-send a duplicate. Record by record, a
                     # transaction each, was a slow way to the same end.
                     races += 1
+                    _log_rolled_back(keys, error, "taken again")
                     continue
+                _log_rolled_back(keys, error, "its records taken one per transaction")
                 done += self._one_by_one(keys)
                 deadlocks = races = 0
                 continue
@@ -692,6 +696,16 @@ def _raced(error: DatabaseError) -> bool:
     """A unique key refused: a race with another worker's commit, or a fault in the records
     (then the chunk fails again and its records are taken one at a time)."""
     return isinstance(_driver_error(error), UniqueViolation)
+
+
+def _log_rolled_back(keys: list[tuple[uuid.UUID, int]], error: DatabaseError, then: str) -> None:
+    """A chunk rolled back by the database: nothing is lost, and the log says what comes next.
+    Taken again is routine between two workers (info); one record per transaction is slower
+    and means a record may be at fault (warning)."""
+    level = logging.INFO if then == "taken again" else logging.WARNING
+    logger.log(
+        level, "chunk of %d records rolled back (%s): %s", len(keys), _error_name(error), then
+    )
 
 
 def _error_name(error: DatabaseError) -> str:

@@ -4,6 +4,7 @@ and a worker that dies mid-record leaves it pending for the next."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 import uuid
@@ -201,7 +202,7 @@ def test_a_refused_chunk_is_retried_record_by_record(
 
 
 def test_a_chunk_that_lost_a_deadlock_is_taken_again_as_a_chunk(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from psycopg.errors import DeadlockDetected
     from sqlalchemy.exc import OperationalError
@@ -222,8 +223,12 @@ def test_a_chunk_that_lost_a_deadlock_is_taken_again_as_a_chunk(
 
     monkeypatch.setattr(processor, "process_chunk", loses_once)
     monkeypatch.setattr(processor, "process_record", one_at_a_time)
-    assert processor.process_pending() == 3
+    with caplog.at_level(logging.INFO, logger="oberih.exchange"):
+        assert processor.process_pending() == 3
     assert attempts == [3, 3]
+    # The operator reads that nothing was lost and what came next, not that a chunk "failed".
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "oberih.exchange"]
+    assert (logging.INFO, "chunk of 3 records rolled back (DeadlockDetected): taken again") in said
     with make_session_factory(engine)() as session:
         assert batch_report(session, batch_id).counts["applied"] == 3
 
