@@ -20,7 +20,8 @@ class InvalidCsv(ValueError):
 
 
 def csv_records(text: str) -> list[tuple[int, str]]:
-    """(row number in the file, the row as a JSON message) for every non-empty row."""
+    """(the file's line the row starts on, the row as a JSON message) for every non-empty
+    row."""
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -38,7 +39,12 @@ def csv_records(text: str) -> list[tuple[int, str]]:
         if column in groups:
             raise InvalidCsv(f"column {column!r}: also a group of the other columns")
     records = []
-    for number, row in enumerate(reader, 2):
+    # Numbered by the file's line the row starts on, as JSON Lines records are: a quoted cell
+    # that spans lines (an address with its line breaks) would otherwise shift every later
+    # number away from the line an operator opens the file at.
+    starts = reader.line_num + 1
+    for row in reader:
+        number, starts = starts, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
         records.append((number, json.dumps(_message(header, row), ensure_ascii=False)))

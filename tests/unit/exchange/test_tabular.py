@@ -28,6 +28,19 @@ def test_rows_become_messages() -> None:
     assert message.subject.rnokpp == "3294600038"
 
 
+def test_a_row_is_numbered_by_the_line_it_starts_on() -> None:
+    # A quoted cell may hold line breaks; the operator opens the file at the number given.
+    text = (
+        "source_record_id,subject.surname,payload.institution_name\n"
+        'e-1,Коваленко,"Ліцей\r\nвул. Шкільна, 1\n"\n'
+        "\n"
+        "e-2,Бондар,Ліцей\n"
+    )
+    records = csv_records(text)
+    assert [number for number, _ in records] == [2, 6]
+    assert json.loads(records[0][1])["payload"]["institution_name"] == "Ліцей\r\nвул. Шкільна, 1"
+
+
 def test_a_column_must_name_a_message_field() -> None:
     with pytest.raises(InvalidCsv):
         csv_records("a.b.c\n1\n")
