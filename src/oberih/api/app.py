@@ -39,7 +39,7 @@ from oberih.db.migrate import current_revision, head_revision
 from oberih.documents import pages as documents_pages
 from oberih.documents import views as documents_views
 from oberih.documents.keys import DocumentSettings, load_document_keys
-from oberih.exchange import duplicate_views
+from oberih.exchange import duplicate_views, merge_views
 from oberih.exchange import views as exchange_views
 from oberih.exchange.settings import KEY_RING_SERVICE, load_configured_key_ring
 from oberih.persons import views as persons_views
@@ -159,6 +159,7 @@ def create_app(
     app.include_router(documents_pages.router)
     app.include_router(exchange_views.router, responses=problem_responses(401, 403, 404, 409, 422))
     app.include_router(duplicate_views.router, responses=problem_responses(401, 403, 404, 409, 422))
+    app.include_router(merge_views.router, responses=problem_responses(401, 403, 404, 409, 422))
     app.include_router(changes_views.router, responses=authenticated)
     install_problem_schema(app)
     return app

@@ -9,7 +9,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from cryptography.hazmat.primitives import serialization
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import Engine
 
 from oberih.audit.events import AuditEvent
-from oberih.audit.services import record_event
+from oberih.audit.services import record_event, record_events
 from oberih.cli.context import console, open_engine, unit_of_work
 from oberih.cli.db import DatabaseUrl
 from oberih.cli.persons import operator
@@ -46,6 +46,9 @@ from oberih.exchange.signing import (
     key_ring_from_document,
     sign_batch,
 )
+
+if TYPE_CHECKING:
+    from oberih.exchange.models import PersonMerge
 
 app = typer.Typer(no_args_is_help=True, help="Data exchange with the source registers.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Quarantined records.")
@@ -266,8 +269,18 @@ def batch_command(batch_id: uuid.UUID, database_url: DatabaseUrl = None) -> None
 
 
 def _audit(session: Any, person_id: uuid.UUID | None, fields: tuple[str, ...]) -> None:
-    event = AuditEvent(
-        action="exchange:quarantine:read" if person_id is None else "person:match:review",
+    action = "exchange:quarantine:read" if person_id is None else "person:match:review"
+    record_event(
+        session, _operator_event(action, person_id=person_id, fields=fields), now=_utc_now()
+    )
+
+
+def _operator_event(
+    action: str, *, person_id: uuid.UUID | None, fields: tuple[str, ...]
+) -> AuditEvent:
+    """The audit event of an access from the command line (``merge.AccessEvent``)."""
+    return AuditEvent(
+        action=action,
         outcome="allowed",
         actor=operator(),
         role="operator",
@@ -277,7 +290,12 @@ def _audit(session: Any, person_id: uuid.UUID | None, fields: tuple[str, ...]) -
         fields=fields,
         request_id=None,
     )
-    record_event(session, event, now=_utc_now())
+
+
+def _audit_merge(session: Any, merge: PersonMerge) -> None:
+    from oberih.exchange.merge import merge_audit_events
+
+    record_events(session, merge_audit_events(merge, _operator_event), now=_utc_now())
 
 
 @quarantine_app.command("list")
@@ -425,7 +443,7 @@ def duplicates_merge(
         merge = merge_duplicate(
             session, pair_id=duplicate_id, survivor_id=survivor, actor=operator(), now=_utc_now()
         )
-        _audit_merge(session, merge.survivor_id, merge.absorbed_id)
+        _audit_merge(session, merge)
         _echo({"merge_id": str(merge.id), "copied_facts": len(merge.copies)})
 
 
@@ -496,39 +514,17 @@ def merge_command(
         merge = merge_persons(
             session, survivor_id=survivor, absorbed_id=absorbed, actor=operator(), now=_utc_now()
         )
-        _audit_merge(session, merge.survivor_id, merge.absorbed_id)
+        _audit_merge(session, merge)
         _echo({"merge_id": str(merge.id), "copied_facts": len(merge.copies)})
 
 
 @app.command("unmerge")
 def unmerge_command(merge_id: uuid.UUID, database_url: DatabaseUrl = None) -> None:
     """Undo a merge: the copies are retracted, the absorbed person's identifiers restored."""
-    from oberih.exchange.merge import MergeNotFound, undo_merge
-    from oberih.exchange.models import PersonMerge
+    from oberih.exchange.merge import get_merge, undo_merge
 
     with open_engine(database_url) as engine, unit_of_work(engine) as session:
-        merge = session.get(PersonMerge, merge_id)
-        if merge is None:  # a mistyped id, said like any other the register does not hold
-            raise MergeNotFound(str(merge_id))
+        merge = get_merge(session, merge_id)  # MergeNotFound: said like any other unknown id
         undo_merge(session, merge=merge, actor=operator(), now=_utc_now())
-        _audit_merge(session, merge.survivor_id, merge.absorbed_id)
+        _audit_merge(session, merge)
         _echo({"merge_id": str(merge_id), "undone": True})
-
-
-def _audit_merge(session: Any, *person_ids: uuid.UUID) -> None:
-    """Both persons' records were written (their determinations and documents followed in
-    ``merge``): each write is audited."""
-    now = _utc_now()
-    for person_id in person_ids:
-        event = AuditEvent(
-            action="person:record:write",
-            outcome="allowed",
-            actor=operator(),
-            role="operator",
-            office_code=None,
-            purpose="operator-cli",
-            person_id=person_id,
-            fields=("merge",),
-            request_id=None,
-        )
-        record_event(session, event, now=now)

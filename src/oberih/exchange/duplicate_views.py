@@ -32,7 +32,7 @@ from oberih.exchange.duplicates import (
     reject_duplicate,
     side_by_side,
 )
-from oberih.exchange.merge import MergeNotAllowed
+from oberih.exchange.merge import MergeNotAllowed, merge_audit_events
 from oberih.exchange.models import DuplicateCandidate, PersonMerge
 from oberih.exchange.views import profile_json
 from oberih.persons.services import IdentifierTaken, PersonNotFound
@@ -83,7 +83,7 @@ class SurvivorChoice(BaseModel):
 
 class DuplicateMerged(BaseModel):
     duplicate: DuplicateSummary
-    merge_id: uuid.UUID  # ``oberih exchange unmerge MERGE_ID`` undoes it
+    merge_id: uuid.UUID  # POST /api/v1/exchange/merges/{merge_id}/undo undoes it (or the CLI)
     copied_facts: int
 
 
@@ -97,7 +97,9 @@ def list_duplicates(
     after = keyset_after(cursor, _duplicate_after)
     pairs = open_duplicates(session, limit=limit + 1, after=after)
     page, next_cursor = keyset_page(pairs, limit, duplicate_key)
-    return Page[DuplicateSummary](items=[_summary(pair) for pair in page], next_cursor=next_cursor)
+    return Page[DuplicateSummary](
+        items=[duplicate_summary(pair) for pair in page], next_cursor=next_cursor
+    )
 
 
 def _duplicate_after(key: list[Any]) -> DuplicateKey:
@@ -107,7 +109,7 @@ def _duplicate_after(key: list[Any]) -> DuplicateKey:
     return dt.datetime.fromisoformat(found_at), uuid.UUID(pair_id)
 
 
-def _summary(pair: DuplicateCandidate) -> DuplicateSummary:
+def duplicate_summary(pair: DuplicateCandidate) -> DuplicateSummary:
     return DuplicateSummary(
         duplicate_id=pair.id,
         person_id=pair.person_id,
@@ -137,20 +139,18 @@ def read_duplicate(
 def duplicate_detail(session: Session, pair: DuplicateCandidate) -> DuplicateDetail:
     shown = side_by_side(session, pair)
     return DuplicateDetail(
-        duplicate=_summary(pair),
+        duplicate=duplicate_summary(pair),
         persons=[
             DuplicatePerson(person_id=pair.person_id, person=profile_json(shown.person)),
             DuplicatePerson(person_id=pair.other_person_id, person=profile_json(shown.other)),
         ],
         levels=shown.levels,
         weights=shown.weights,
-        merge=_merge(shown.merge),
+        merge=merge_read(shown.merge) if shown.merge else None,
     )
 
 
-def _merge(merge: PersonMerge | None) -> MergeRead | None:
-    if merge is None:
-        return None
+def merge_read(merge: PersonMerge) -> MergeRead:
     return MergeRead(
         merge_id=merge.id,
         survivor_id=merge.survivor_id,
@@ -194,13 +194,11 @@ def merge_pair(
         raise ApiProblem(
             409, "merge-refused", "The register refuses this merge", str(exc)
         ) from None
-    for person_id in (merge.survivor_id, merge.absorbed_id):  # both records were written
-        record_access(
-            session, granted.event("person:record:write", person_id=person_id, fields=("merge",))
-        )
+    for event in merge_audit_events(merge, granted.event):
+        record_access(session, event)
     pair = _pair(session, duplicate_id)
     return DuplicateMerged(
-        duplicate=_summary(pair), merge_id=merge.id, copied_facts=len(merge.copies)
+        duplicate=duplicate_summary(pair), merge_id=merge.id, copied_facts=len(merge.copies)
     )
 
 
@@ -221,7 +219,7 @@ def reject_pair(
         raise ApiProblem(409, "duplicate-closed", str(exc)) from None
     for person_id in (pair.person_id, pair.other_person_id):
         record_access(session, granted.event(person_id=person_id, fields=("identity",)))
-    return _summary(pair)
+    return duplicate_summary(pair)
 
 
 def _pair(session: Session, duplicate_id: uuid.UUID) -> DuplicateCandidate:

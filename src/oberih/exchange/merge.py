@@ -10,16 +10,21 @@ identifiers are restored on the absorbed person. Both persons' journals keep eve
 
 A pair ``oberih dedup`` queued for these two persons follows: a merge confirms it, its undoing
 reopens it (``_confirm_pair``, ``_reopen_pair``).
+
+Exceptions: ``MergeNotFound`` for an unknown merge id; ``MergeNotAllowed`` for a merge, or an
+undoing, the register refuses as things stand (the reason says what to do first).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oberih.audit.events import AuditEvent
 from oberih.documents.services import revoke_stale_documents_of
 from oberih.exchange.models import DuplicateCandidate, PersonMerge
 from oberih.persons.facts import Fact, FactKind, NewFact
@@ -36,6 +41,13 @@ class MergeNotAllowed(Exception):
 
 class MergeNotFound(LookupError):
     pass
+
+
+def get_merge(session: Session, merge_id: uuid.UUID) -> PersonMerge:
+    merge = session.get(PersonMerge, merge_id)
+    if merge is None:
+        raise MergeNotFound(str(merge_id))
+    return merge
 
 
 def merge_persons(
@@ -103,8 +115,16 @@ def merge_persons(
     return merge
 
 
-def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.datetime) -> None:
+def undo_merge(
+    session: Session, *, merge: PersonMerge, actor: str, now: dt.datetime
+) -> DuplicateCandidate | None:
+    """Undo ``merge``; return the pair ``oberih dedup`` queued for its two persons, if any (open
+    again if this merge had confirmed it)."""
     pair = _queued_pair(session, merge.survivor_id, merge.absorbed_id)  # as a merge locks it
+    # The merge itself locked and read again: of two undoing it at once, the second waits, then
+    # finds it undone (read before the lock, it would seem in force, and be undone twice). The
+    # pair alone would not do: a merge made outside the queue has none.
+    session.refresh(merge, with_for_update=True)
     if merge.undone_at is not None:
         raise MergeNotAllowed("this merge is already undone")
     later = _absorbing(session, merge.survivor_id)
@@ -149,6 +169,26 @@ def undo_merge(session: Session, *, merge: PersonMerge, actor: str, now: dt.date
     merge.undone_by = actor
     _reopen_pair(pair, merge)
     _follow_facts(session, merge, now)
+    return pair
+
+
+class AccessEvent(Protocol):
+    """Builds the audit event of an access as its caller: ``auth.Access.event`` over HTTP, the
+    operator's event on the command line."""
+
+    def __call__(
+        self, action: str, *, person_id: uuid.UUID | None, fields: tuple[str, ...]
+    ) -> AuditEvent: ...
+
+
+def merge_audit_events(merge: PersonMerge, event: AccessEvent) -> list[AuditEvent]:
+    """The audit events of a merge or of its undoing, however made: both persons' records were
+    written (and their determinations and documents followed, ``_follow_facts``), one event of
+    a write each. The caller records them with its other events."""
+    return [
+        event("person:record:write", person_id=person_id, fields=("merge",))
+        for person_id in (merge.survivor_id, merge.absorbed_id)
+    ]
 
 
 def _follow_facts(session: Session, merge: PersonMerge, now: dt.datetime) -> None:
