@@ -6,7 +6,7 @@
 - ``jurisdiction``: ``Scope`` per principal and its SQL filter (``apply_scope``).
 - ``tokens``: JWT verification against configured issuers and JWKS; ``development``: the local
   issuer of development mode.
-- ``dependencies``: FastAPI dependencies (``require``, ``access``, ``purpose_required``).
+- ``dependencies``: FastAPI dependencies (``require``, ``access``, ``access_any``, ``purpose_required``).
 - ``errors``: the exceptions, mapped to HTTP in ``oberih.api.problems``.
 
 This package's ``__init__`` stays light (no FastAPI, no database) so that pure code may import

@@ -249,9 +249,13 @@ async def _ensure_permitted(
     auth: AuthServices,
     principal: Principal,
     permissions: tuple[Permission, ...],
-) -> None:
+    *,
+    any_of: bool = False,
+) -> tuple[Permission, ...]:
+    """The ``permissions`` the principal holds, in order, if they suffice (all of them, or
+    ``any_of`` them); else the denial is recorded and ``PermissionDenied`` raised."""
     missing = missing_permissions(principal, permissions)
-    if missing:
+    if len(missing) == len(permissions) if any_of else missing:
         denial = Denial(
             attempted=missing[0].value,
             reason="permission",
@@ -261,6 +265,7 @@ async def _ensure_permitted(
         )
         await _record_denial(auth, denial)
         raise PermissionDenied(missing=tuple(p.value for p in missing))
+    return tuple(permission for permission in permissions if permission not in missing)
 
 
 # --- purpose -----------------------------------------------------------------------------------
@@ -337,9 +342,15 @@ class Access:
     principal: Principal
     purpose: Purpose | None
     scope: Scope
-    action: str  # the route's first declared permission, the default audit action
+    action: str  # the route's first declared permission (``access_any``: held), the audit action
     request_id: str | None
     denials: DenialRecorder
+    granted: frozenset[Permission]  # the route's declared permissions the caller holds
+
+    def holds(self, permission: Permission) -> bool:
+        """Whether the caller holds ``permission``: for a route declared with ``access_any``,
+        whose callers reach further or less far by the permission they hold."""
+        return permission in self.granted
 
     def ensure_in_scope(self, session: Session, person_id: uuid.UUID) -> None:
         """Raise ``OutOfScope`` (answered like not-found) unless the person is in the caller's
@@ -394,8 +405,22 @@ def access(*permissions: Permission) -> Callable[..., Awaitable[Access]]:
     """Like ``require``, and also the declared purpose and the caller's ``Scope``."""
     if not permissions:
         raise ValueError("access() needs at least one permission")
-    action = permissions[0].value
+    return _access(permissions, any_of=False)
 
+
+def access_any(*permissions: Permission) -> Callable[..., Awaitable[Access]]:
+    """Like ``access``, but any one of ``permissions`` suffices: a route that serves callers of
+    different reach, each by their own permission (a source register's client reads its own
+    batches, an operator every register's). ``Access.holds`` tells the handler which the caller
+    has; ``Access.action``, the audit action, is the first of them the caller holds."""
+    if len(permissions) < 2:
+        raise ValueError("access_any() needs two permissions or more; one is access()")
+    return _access(permissions, any_of=True)
+
+
+def _access(
+    permissions: tuple[Permission, ...], *, any_of: bool
+) -> Callable[..., Awaitable[Access]]:
     async def dependency(
         request: Request,
         credentials: Credentials,
@@ -404,7 +429,8 @@ def access(*permissions: Permission) -> Callable[..., Awaitable[Access]]:
     ) -> Access:
         auth = _auth_services(request)
         principal = _authenticated(request, auth, credentials)
-        await _ensure_permitted(request, auth, principal, permissions)
+        granted = await _ensure_permitted(request, auth, principal, permissions, any_of=any_of)
+        action = granted[0].value
         declared = await _declared_purpose(
             request, auth, principal, header=purpose_header, query=purpose, attempted=action
         )
@@ -415,7 +441,9 @@ def access(*permissions: Permission) -> Callable[..., Awaitable[Access]]:
             action=action,
             request_id=_request_id(request),
             denials=auth.denials,
+            granted=frozenset(granted),
         )
 
-    dependency.__name__ = "access_" + "_and_".join(p.name for p in permissions)
+    joined = "_or_" if any_of else "_and_"
+    dependency.__name__ = "access_" + joined.join(p.name for p in permissions)
     return dependency

@@ -22,7 +22,8 @@ from oberih.api.dependencies import AppContext, Context, DbSession, record_acces
 from oberih.api.pagination import Cursor, Page, keyset_after, keyset_page
 from oberih.api.problems import ApiProblem
 from oberih.api.times import UtcDatetime
-from oberih.auth.dependencies import Access, access
+from oberih.auth.dependencies import Access, access, access_any
+from oberih.auth.errors import PermissionDenied
 from oberih.auth.permissions import Permission
 from oberih.exchange.matching import Profile
 from oberih.exchange.messages import UnknownSource, parse_source
@@ -191,14 +192,28 @@ def _is_csv(request: Request) -> bool:
 def read_batch(
     batch_id: uuid.UUID,
     session: DbSession,
-    granted: Annotated[Access, Depends(access(Permission.exchange_submit))],
+    granted: Annotated[
+        Access,
+        Depends(access_any(Permission.exchange_submit, Permission.exchange_quarantine_read)),
+    ],
 ) -> BatchStatus:
     try:
         report = batch_report(session, batch_id)
     except BatchNotFound:
-        raise ApiProblem(404, "not-found", "No such batch") from None
-    granted.ensure_own_source(report.source)
+        raise _no_such_batch() from None
+    # An operator reads every register's batches; a source register's client its own only,
+    # and another register's batch is answered as one that does not exist (its id confirmed
+    # to no other register), the attempt audited as a denial.
+    if not granted.holds(Permission.exchange_quarantine_read):
+        try:
+            granted.ensure_own_source(report.source)
+        except PermissionDenied:
+            raise _no_such_batch() from None
     return _status(report)
+
+
+def _no_such_batch() -> ApiProblem:
+    return ApiProblem(404, "not-found", "No such batch")
 
 
 @router.get("/quarantine", summary="Quarantined records with their reasons and raw content")

@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 from httpx import Response
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from oberih.api.pagination import keyset_cursor
+from oberih.audit.models import AuditInboxRow
 from oberih.auth.principals import Principal, Role
 from oberih.db.engine import make_session_factory
 from oberih.exchange.services import Processor
 from oberih.exchange.settings import KEY_RING_SERVICE
-from tests.integration.api.conftest import World
+from tests.integration.api.conftest import OFFICER_KYIV, PURPOSE, World, citizen
 from tests.integration.exchange.helpers import NOW, SourceKeys, lines, message, register_person
 
 TAX = Principal(subject="tax-gateway", role=Role.source_register, source="tax")
@@ -101,6 +102,61 @@ def test_bad_signature_and_other_source_are_refused(world: World) -> None:
         headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION"),
     )
     assert officer.status_code == 403
+
+
+def _a_processed_border_batch(world: World) -> str:
+    """The border guard's batch of one record applied and one quarantined: its status URL."""
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    with make_session_factory(world.engine)() as session, session.begin():
+        register_person(session)
+    body = lines(message("x-1", "exit", {"crossed_on": "2026-11-01"}), "{broken")
+    response = send(world, keys, body)
+    assert response.status_code == 202, response.text
+    drain(world)
+    status_url: str = response.json()["status_url"]
+    return status_url
+
+
+def test_an_operator_reads_the_status_of_any_registers_batch(world: World) -> None:
+    status_url = _a_processed_border_batch(world)
+    read = world.client.get(status_url, headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION"))
+    assert read.status_code == 200, read.text
+    status = read.json()
+    assert (status["source"], status["status"], status["records"]) == ("border", "done", 2)
+    assert status["counts"]["applied"] == 1 and status["counts"]["quarantined"] == 1
+    # The same answer its own register's client gets.
+    assert world.client.get(status_url, headers=world.headers(BORDER)).json() == status
+
+
+def test_another_registers_batch_is_answered_as_one_that_does_not_exist(world: World) -> None:
+    status_url = _a_processed_border_batch(world)
+    other = world.client.get(status_url, headers=world.headers(TAX))
+    unknown = world.client.get(
+        f"/api/v1/exchange/batches/{uuid.uuid4()}", headers=world.headers(TAX)
+    )
+    assert other.status_code == unknown.status_code == 404, other.text
+    without_request_id = [{**answer.json(), "request_id": None} for answer in (other, unknown)]
+    assert without_request_id[0] == without_request_id[1]
+    with make_session_factory(world.engine)() as session:  # the attempt is a denial, audited
+        denials = session.scalars(
+            select(AuditInboxRow.fields).where(
+                AuditInboxRow.action == "access:denied", AuditInboxRow.actor == TAX.actor
+            )
+        ).all()
+    assert denials == [["exchange:submit", "reason:other-source"]]
+
+
+@pytest.mark.parametrize("caller", ["citizen", "officer"])
+def test_a_citizen_or_an_officer_may_not_read_a_batch(world: World, caller: str) -> None:
+    status_url = _a_processed_border_batch(world)
+    headers = (
+        world.headers(citizen(world.kyiv_person))
+        if caller == "citizen"
+        else world.headers(OFFICER_KYIV, purpose=PURPOSE)
+    )
+    refused = world.client.get(status_url, headers=headers)
+    assert refused.status_code == 403, refused.text
 
 
 def test_an_officer_decides_an_uncertain_identity(world: World) -> None:
