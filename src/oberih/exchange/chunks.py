@@ -6,11 +6,12 @@ held intake to 84 records/s. A chunk is processed in three steps, in the claimin
 1. Read: parse every record, look up at once which earlier records share their ids (re-sends,
    conflicts) and who owns the identifiers they carry.
 2. Decide, record by record in order: identity resolution (from the prefetched owners and
-   candidate blocks, or by scores), then the outcome. Links are gathered per person. A birth
-   that registers a person gets the person's id and becomes their first link; the resolver
-   holds the newborn in memory (``Resolver.born``), so that the chunk's later records find them
-   as one record at a time would find them written. The rarer outcomes (an identity review, no
-   match) take the one-record path, ``Processor.act``.
+   candidate blocks, or by scores; never the persons an officer rejected for the record,
+   ``rejections``), then the outcome. Links are gathered per person. A birth that registers a
+   person gets the person's id and becomes their first link; the resolver holds the newborn in
+   memory (``Resolver.born``), so that the chunk's later records find them as one record at a
+   time would find them written. The rarer outcomes (an identity review, no match) take the
+   one-record path, ``Processor.act``.
 3. Write: the newborns' ``person`` rows, then every person's facts at once
    (``persons.batch.append_many``: one fold per person whatever the number of their records,
    onto their stored state when that equals the fold of their journal), their determinations
@@ -58,6 +59,7 @@ from oberih.exchange.outcomes import (
     finish,
     parse_record,
 )
+from oberih.exchange.rejections import rejected_persons, rejections
 from oberih.identifiers import InvalidIdentifier, parse_identifier
 from oberih.persons.batch import append_many
 from oberih.persons.facts import FactKind, InvalidFact, NewFact
@@ -89,6 +91,9 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     """Take claimed ``records`` to their final states in the caller's transaction (see the
     module); return how many ended."""
     now = processor.clock()
+    # Only a record processed before (retried after a birth, replayed) can have candidates an
+    # officer rejected; a chunk of new records asks nothing (``_read`` stamps them all).
+    rejected = rejections(session, [r for r in records if r.processed_at is not None])
     readable = _read(session, records, now)
     resolver = processor.resolver
     resolver.prefetch(session, [message.subject for _record, message in readable])
@@ -102,7 +107,8 @@ def process_chunk(processor: Processor, session: Session, records: list[ClaimedR
     try:
         for record, message in readable:
             adapted = adapt(record.source, message)
-            resolution = resolver.resolve(session, message.subject)
+            passed = rejected_persons(rejected.get((record.batch_id, record.position), []))
+            resolution = resolver.resolve(session, message.subject, rejected=passed)
             person_id = resolution.person_id
             if resolution.outcome == "link" and person_id is not None:
                 decisions.append(decision(record, resolution, now, outcome="link"))

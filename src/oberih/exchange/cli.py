@@ -396,7 +396,7 @@ def _decide(review_id: uuid.UUID, person_id: uuid.UUID | None, database_url: str
             record = decide_review(
                 processor, session, review_id=review_id, person_id=person_id, actor=operator()
             )
-            _echo({"state": record.state, "person_id": record.person_id})
+            _echo({"state": record.state, "person_id": record.person_id, "reason": record.reason})
 
 
 @duplicates_app.command("list")

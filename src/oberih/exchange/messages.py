@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -178,6 +178,26 @@ class DocumentIssued(Envelope):
     message_type: Literal["document_issued", "document_invalidated"]
     act_dates = ("on",)
     payload: DocumentPayload
+
+    @model_validator(mode="before")
+    @classmethod
+    def _invalidated_document_names_its_holder(cls, data: Any) -> Any:
+        """An invalidation whose subject quotes no document is about the holder of the one it
+        invalidates: the subject takes it, and resolution finds its holder by it (quoted in the
+        payload alone, it was unmatched unless the subject had names). Not an issuance: its
+        number is new, and if someone else holds it the append says so (identifier-taken)."""
+        if not isinstance(data, dict) or data.get("message_type") != "document_invalidated":
+            return data
+        subject, payload = data.get("subject"), data.get("payload")
+        if not isinstance(subject, dict) or not isinstance(payload, dict):
+            return data
+        if subject.get("document_kind") is not None or subject.get("document_number") is not None:
+            return data
+        kind, number = payload.get("document_kind"), payload.get("number")
+        # Only what the subject can hold: a wrong one is named once, in the payload.
+        if kind not in get_args(DocumentKind) or not isinstance(number, str) or len(number) > 32:
+            return data
+        return {**data, "subject": {**subject, "document_kind": kind, "document_number": number}}
 
 
 class AddressPayload(Strict):

@@ -16,9 +16,9 @@ import orjson
 from pydantic import ValidationError
 
 from oberih.audit.events import AuditEvent, as_utc
-from oberih.exchange.messages import Message, parse_message, parse_source
+from oberih.exchange.messages import DocumentIssued, Message, parse_message, parse_source
 from oberih.exchange.models import ExchangeRecord, RecordState
-from oberih.exchange.resolution import Resolution
+from oberih.exchange.resolution import Resolution, subject_identifiers
 from oberih.persons.facts import InvalidFact
 from oberih.persons.services import ConflictingResend, IdentifierTaken, PersonNotFound
 
@@ -155,6 +155,68 @@ def finish(
     record.state = state
     record.reason = reason[:1000] if reason else None
     record.person_id = person_id
+
+
+# Why a record no person was linked to is quarantined. Only ``NO_MATCH`` is tried again after
+# a birth (``services.Processor._retry_unmatched``): the person may be registered since.
+NO_MATCH = "no-matching-person"
+# A record that names no person (no surname and given name) is placed by an identifier it
+# carries or not at all, and a birth registers no identifier: retried after births it could
+# only end the same way, so it waits for an operator, who replays it once the identifier is
+# registered (or corrects it).
+UNKNOWN_IDENTIFIER = "unknown-identifier"
+NO_IDENTITY = "no-identity"
+REJECTED_BY_OFFICER = (
+    f"{NO_MATCH}: an officer found that the subject is none of the persons the register "
+    "matched; the record is tried again after later births, without them"
+)
+NOT_SHOWN_AGAIN = "the persons an officer rejected for this record are not shown again"
+_IDENTIFIER_NAMES = {
+    "rnokpp": "RNOKPP",
+    "unzr": "UNZR",
+    "id_card": "ID card",
+    "passport_booklet": "passport booklet",
+    "foreign_passport": "passport for travel abroad",
+}
+
+
+def unmatched_reason(message: Message, resolution: Resolution) -> str:
+    """The reason of a record quarantined for want of a person, as an operator reads it: what
+    happened, and whether a later birth retries it."""
+    if resolution.passed_over:
+        return REJECTED_BY_OFFICER
+    if resolution.method == "none":  # names no person (``Resolver._probabilistic``)
+        return _nameless_reason(message)
+    return f"{NO_MATCH}: no person matches the subject"
+
+
+def _nameless_reason(message: Message) -> str:
+    known, invalid = subject_identifiers(message.subject)
+    if (
+        known
+        and isinstance(message, DocumentIssued)
+        and message.message_type == "document_invalidated"
+    ):
+        document = _IDENTIFIER_NAMES[message.payload.document_kind]
+        return (
+            f"{UNKNOWN_IDENTIFIER}: the register holds no {document} with the number this "
+            "invalidation names, and the message names no person: there is nothing to "
+            "invalidate. It is not retried after births (a birth brings no document number); "
+            "replay it once the document's issuance is applied"
+        )
+    if known:
+        kinds = " or ".join(dict.fromkeys(_IDENTIFIER_NAMES[kind] for kind, _ in known))
+        return (
+            f"{UNKNOWN_IDENTIFIER}: no person holds the {kinds} the record carries, and it "
+            "names no person to compare. It is not retried after births (a birth registers no "
+            "identifier); replay it once the identifier is registered"
+        )
+    carried = " or ".join(_IDENTIFIER_NAMES[kind] for kind in invalid)
+    why = f" (its {carried} is invalid)" if carried else ""
+    return (
+        f"{NO_IDENTITY}: the record names no person and carries no identifier to find one "
+        f"by{why}; correct it and replay it"
+    )
 
 
 def reason_of(problem: Exception) -> str:

@@ -11,6 +11,9 @@
    from ``review`` up: review task; below: no link. A candidate who holds another RNOKPP or
    UNZR than the record carries is never linked automatically (a namesake born the same day).
 
+Persons an officer rejected for the record (``rejections``) are left out of both: never linked
+to it, never offered for it again.
+
 ARCHITECTURE decision 5: a score between the thresholds is never silently merged.
 """
 
@@ -72,6 +75,9 @@ class Resolution:
     # can be compared with the persons', else quarantined saying so; never a new person, and
     # never retried as unmatched (a birth elsewhere does not settle it).
     conflict: str | None = None
+    # Persons an officer rejected for this record (``rejections``) whom resolution found again:
+    # left out of its candidates and never linked to it (see ``Resolver.resolve``).
+    passed_over: tuple[uuid.UUID, ...] = ()
 
 
 def subject_profile(subject: Subject) -> Profile:
@@ -371,7 +377,17 @@ class Resolver:
             return self._owners[(kind, value)]
         return find_person_by_identifier(session, kind, value)
 
-    def resolve(self, session: Session, subject: Subject) -> Resolution:
+    def resolve(
+        self,
+        session: Session,
+        subject: Subject,
+        *,
+        rejected: frozenset[uuid.UUID] = frozenset(),
+    ) -> Resolution:
+        """Who ``subject`` is. ``rejected``: persons an officer found the record is not about
+        (``rejections``): they are never linked to it, nor offered to an officer again. One
+        who holds an identifier the record carries still keeps anyone else from being linked
+        by names alone (the identifier is in question), as a second holder would."""
         profile = subject_profile(subject)
         identifiers, invalid = subject_identifiers(subject)
         owners = {
@@ -379,10 +395,17 @@ class Resolver:
             for kind, value in identifiers
             if (owner := self._owner(session, kind, value)) is not None
         }
-        if len(owners) == 1:
-            return self._by_identifier(session, profile, owners.pop(), identifiers, invalid)
+        if len(owners) == 1 and not owners & rejected:
+            return self._by_identifier(
+                session, profile, owners.pop(), identifiers, invalid, rejected
+            )
         resolution = self._probabilistic(
-            session, profile, forced=owners, invalid=invalid, identifiers=identifiers
+            session,
+            profile,
+            forced=owners,
+            invalid=invalid,
+            identifiers=identifiers,
+            rejected=rejected,
         )
         if len(owners) > 1:
             owned = [kind for kind, value in identifiers if self._owner(session, kind, value)]
@@ -398,6 +421,7 @@ class Resolver:
         person_id: uuid.UUID,
         identifiers: list[tuple[str, str]],
         invalid: dict[str, str],
+        rejected: frozenset[uuid.UUID],
     ) -> Resolution:
         fields: dict[str, Any] = {kind: "match" for kind, _ in identifiers} | invalid
         stored = self._stored.get(person_id)
@@ -411,7 +435,9 @@ class Resolver:
             total = score_total(profile, stored, self.dictionary(session).frequencies())
             fields["names_check"] = total
             if total < 0:  # the identifier says one person, the names another
-                return self._probabilistic(session, profile, forced={person_id}, invalid=fields)
+                return self._probabilistic(
+                    session, profile, forced={person_id}, invalid=fields, rejected=rejected
+                )
         return Resolution("link", "identifier", person_id, None, fields)
 
     def _probabilistic(
@@ -420,12 +446,21 @@ class Resolver:
         profile: Profile,
         *,
         forced: set[uuid.UUID],
-        invalid: dict[str, str],
+        invalid: dict[str, Any],
         identifiers: Sequence[tuple[str, str]] = (),
+        rejected: frozenset[uuid.UUID] = frozenset(),
     ) -> Resolution:
         if not _has_names(profile):
-            return Resolution("no_link", "none", fields={"reason": "no usable identity", **invalid})
+            fields = {"reason": "no usable identity", **invalid}
+            passed = tuple(sorted(forced & rejected))
+            return Resolution("no_link", "none", fields=fields, passed_over=passed)
         candidates = self._candidates(session, profile, forced)
+        passed_over = tuple(
+            sorted(person_id for person_id, _ in candidates if person_id in rejected)
+        )
+        if passed_over:
+            candidates = [item for item in candidates if item[0] not in rejected]
+            invalid = {**invalid, "rejected_by_officer": [str(p) for p in passed_over]}
         frequencies = self.dictionary(session).frequencies()
         # Ranked by the total alone (``score_total``, equal to ``score``'s); the levels that
         # explain a decision are worked out for the best candidate, and for the five an officer
@@ -438,7 +473,8 @@ class Resolver:
             key=lambda item: -item[0],
         )
         if not ranked:
-            return Resolution("no_link", "probabilistic", fields={"candidates": 0, **invalid})
+            fields = {"candidates": 0, **invalid}
+            return Resolution("no_link", "probabilistic", fields=fields, passed_over=passed_over)
         _best_total, best_id, best_stored = ranked[0]
         best = score(profile, best_stored, frequencies)
         runner_up = ranked[1][0] if len(ranked) > 1 else float("-inf")
@@ -452,9 +488,13 @@ class Resolver:
         ):
             differing = self._differing(session, best_id, identifiers)
             if not differing:
-                return Resolution("link", "probabilistic", best_id, best.total, fields)
+                return Resolution(
+                    "link", "probabilistic", best_id, best.total, fields, passed_over=passed_over
+                )
             fields |= dict.fromkeys(differing, "differs")  # an officer decides
-        if best.total >= thresholds.review or forced:
+        # An identifier's holder is shown to an officer whatever the names score; not one an
+        # officer has already rejected for this record.
+        if best.total >= thresholds.review or forced - rejected:
             compared = [(best_id, best)] + [
                 (person_id, score(profile, stored, frequencies))
                 for _total, person_id, stored in ranked[1:5]
@@ -463,8 +503,12 @@ class Resolver:
                 {"person_id": str(person_id), "score": result.total, "fields": result.fields}
                 for person_id, result in compared
             ]
-            return Resolution("review", "probabilistic", best_id, best.total, fields, top)
-        return Resolution("no_link", "probabilistic", None, best.total, fields)
+            return Resolution(
+                "review", "probabilistic", best_id, best.total, fields, top, passed_over=passed_over
+            )
+        return Resolution(
+            "no_link", "probabilistic", None, best.total, fields, passed_over=passed_over
+        )
 
     def _differing(
         self, session: Session, person_id: uuid.UUID, identifiers: Sequence[tuple[str, str]]

@@ -60,6 +60,8 @@ from oberih.exchange.models import (
 )
 from oberih.exchange.outcomes import (
     CLAIMED_COLUMNS,
+    NO_MATCH,
+    NOT_SHOWN_AGAIN,
     AnyRecord,
     ClaimedRecord,
     Quarantine,
@@ -69,7 +71,9 @@ from oberih.exchange.outcomes import (
     load_document,
     parse_record,
     reason_of,
+    unmatched_reason,
 )
+from oberih.exchange.rejections import REJECT, officer_decision_fields, rejected_persons, rejections
 from oberih.exchange.resolution import Resolution, Resolver
 from oberih.exchange.signing import BatchRejected, KeyRing, verify_batch
 from oberih.exchange.tabular import InvalidCsv, csv_records
@@ -89,7 +93,6 @@ MAX_RECORDS_PER_BATCH = 100_000
 MAX_ATTEMPTS = 3
 MAX_RACES = 1  # whole-chunk retries of a chunk refused by a unique key (``_raced``)
 CHUNK_SIZE = 500  # records per transaction: see ``chunks``
-NO_MATCH = "no-matching-person"  # retried after a registration (``_retry_unmatched``)
 CONFLICT = "identifier-conflict"  # not retried: an officer corrects the record or the persons
 # Out-of-order messages come weeks late at most (the feeds' late deliveries: two months).
 UNMATCHED_RETRY_DAYS = 90
@@ -352,11 +355,14 @@ class Processor:
         return done
 
     def _retry_unmatched(self, session: Session) -> set[uuid.UUID]:
-        """Records quarantined for want of a person, received before persons this worker has
-        since registered, are pending again: messages arrive out of order (an employment before
-        the birth that registers its subject), and the person may now be there. Each is retried
-        once per registration that came after it, within ``UNMATCHED_RETRY_DAYS``; the batches
-        they are in are returned."""
+        """Records quarantined for want of a person (``NO_MATCH``), received before persons
+        this worker has since registered, are pending again: messages arrive out of order (an
+        employment before the birth that registers its subject), and the person may now be
+        there. Each is retried once per registration that came after it, within
+        ``UNMATCHED_RETRY_DAYS``; the batches they are in are returned. A record an officer
+        found is none of its candidates is among them, and its retries leave those persons
+        out (``rejections``); one that names no person is not (``outcomes.UNKNOWN_IDENTIFIER``:
+        a birth registers no identifier)."""
         registered_at, self._registered_at = self._registered_at, None
         if registered_at is None:
             return set()
@@ -422,6 +428,8 @@ class Processor:
 
         ``person_id``: an officer's identity decision, which replaces resolution."""
         now = self.clock()
+        # Processed before (retried, replayed): an officer may have rejected persons for it.
+        processed_before = record.processed_at is not None
         record.processed_at = now
         received_at = received_times(session, [record])[record.batch_id]
         try:
@@ -438,7 +446,9 @@ class Processor:
         if person_id is not None:
             resolution = Resolution("link", "officer", person_id)
         else:
-            resolution = self.resolver.resolve(session, message.subject)
+            found = rejections(session, [record]) if processed_before else {}
+            rejected = rejected_persons(found.get((record.batch_id, record.position), []))
+            resolution = self.resolver.resolve(session, message.subject, rejected=rejected)
         event = self.act(session, record, message, adapted, resolution, now)
         if event is not None:
             queue_events(session, [event], now=now)
@@ -467,7 +477,9 @@ class Processor:
                 )
             )
             why = f"{resolution.conflict}; " if resolution.conflict else ""
-            finish(record, RecordState.review, f"identity uncertain: {why}waiting for an officer")
+            shown = f" ({NOT_SHOWN_AGAIN})" if resolution.passed_over else ""
+            reason = f"identity uncertain: {why}waiting for an officer{shown}"
+            finish(record, RecordState.review, reason)
             return None
         if resolution.outcome == "link" and resolution.person_id is not None:
             _decide(session, record, resolution, now, outcome="link")
@@ -480,7 +492,7 @@ class Processor:
             _decide(session, record, resolution, now, outcome="new_person")
             return self._register(session, record, message, adapted, now)
         _decide(session, record, resolution, now, outcome="no_link")
-        finish(record, RecordState.quarantined, f"{NO_MATCH}: no person matches the subject")
+        finish(record, RecordState.quarantined, unmatched_reason(message, resolution))
         return None
 
     def apply(
@@ -931,7 +943,8 @@ def decide_review(
     actor: str,
 ) -> ExchangeRecord:
     """An officer links the record to ``person_id``, or rejects every candidate (``None``): a
-    birth then registers a new person, any other record is quarantined as unmatched."""
+    birth then registers a new person, any other record is quarantined as unmatched, and its
+    retries after later births leave the rejected candidates out (``rejections``)."""
     # Locked: two officers deciding the same review at once would both find it open and take
     # its record twice (the second time to "duplicate" of itself); the second now waits, then
     # finds it decided.
@@ -953,11 +966,11 @@ def decide_review(
         LinkDecision(
             batch_id=record.batch_id,
             position=record.position,
-            outcome="link" if person_id else "reject",
+            outcome="link" if person_id else REJECT,
             method="officer",
             person_id=person_id,
             score=None,
-            fields={"review_id": str(review_id)},
+            fields=officer_decision_fields(review_id, record.content_hash),
             decided_at=now,
             actor=actor,
         )
@@ -967,16 +980,30 @@ def decide_review(
     if person_id is not None:
         processor.process_record(session, record, person_id=person_id)
     else:
-        _reject(processor, session, record, now)
+        _reject(processor, session, record, review, now)
     return record
 
 
 def _reject(
-    processor: Processor, session: Session, record: ExchangeRecord, now: dt.datetime
+    processor: Processor,
+    session: Session,
+    record: ExchangeRecord,
+    review: MatchReview,
+    now: dt.datetime,
 ) -> None:
     message = parse_record(record)
     adapted = adapt(record.source, message)
-    event = processor.act(session, record, message, adapted, Resolution("no_link", "officer"), now)
+    rejected = tuple(sorted(uuid.UUID(c["person_id"]) for c in review.candidates))
+    resolution = Resolution(
+        "no_link",
+        "officer",
+        fields={"rejected_by_officer": [str(person) for person in rejected]},
+        passed_over=rejected,
+    )
+    # Quarantined now, not when the review was opened: the retries after births count from
+    # here (``UNMATCHED_RETRY_DAYS``), and the quarantine lists it among today's.
+    record.processed_at = now
+    event = processor.act(session, record, message, adapted, resolution, now)
     if event is not None:
         queue_events(session, [event], now=now)
 

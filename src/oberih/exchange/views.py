@@ -22,12 +22,14 @@ from oberih.api.dependencies import AppContext, Context, DbSession, record_acces
 from oberih.api.pagination import Cursor, Page, keyset_after, keyset_page
 from oberih.api.problems import ApiProblem
 from oberih.api.times import UtcDatetime
+from oberih.audit.events import as_utc
 from oberih.auth.dependencies import Access, access, access_any
 from oberih.auth.errors import PermissionDenied
 from oberih.auth.permissions import Permission
 from oberih.exchange.matching import Profile
 from oberih.exchange.messages import UnknownSource, parse_source
 from oberih.exchange.models import ExchangeRecord, MatchReview
+from oberih.exchange.rejections import rejections
 from oberih.exchange.resolution import Resolver, stored_profile
 from oberih.exchange.services import (
     BatchNotFound,
@@ -103,10 +105,21 @@ class ReviewSummary(BaseModel):
     created_at: UtcDatetime
 
 
+class EarlierRejection(BaseModel):
+    """An earlier review of the same record whose candidates an officer rejected: none of them
+    is offered again (``exchange.rejections``)."""
+
+    review_id: uuid.UUID
+    decided_at: UtcDatetime | None
+    decided_by: str | None
+    persons: int  # how many candidates it rejected
+
+
 class ReviewDetail(BaseModel):
     review: ReviewSummary
     record: dict[str, Any]  # the subject as the source knows them
     candidates: list[dict[str, Any]]  # each stored person beside it, with score and levels
+    rejected_before: list[EarlierRejection]  # their persons are not among the candidates
 
 
 class LinkChoice(BaseModel):
@@ -372,7 +385,25 @@ def review_detail(session: Session, review: MatchReview) -> ReviewDetail:
     for candidate in review.candidates:
         profile = stored_profile(session, uuid.UUID(candidate["person_id"]))
         candidates.append({**candidate, "person": profile_json(profile)})
-    return ReviewDetail(review=_summary(review, record), record=subject, candidates=candidates)
+    opened = as_utc(review.created_at)
+    earlier = [
+        EarlierRejection(
+            review_id=rejection.review_id,
+            decided_at=rejection.decided_at,
+            decided_by=rejection.decided_by,
+            persons=len(rejection.persons),
+        )
+        for rejection in rejections(session, [record]).get((record.batch_id, record.position), [])
+        if rejection.decided_at is not None
+        and as_utc(rejection.decided_at) <= opened
+        and rejection.review_id != review.id
+    ]
+    return ReviewDetail(
+        review=_summary(review, record),
+        record=subject,
+        candidates=candidates,
+        rejected_before=earlier,
+    )
 
 
 def profile_json(profile: Profile | None) -> dict[str, Any] | None:

@@ -14,10 +14,22 @@ from oberih.api.pagination import keyset_cursor
 from oberih.audit.models import AuditInboxRow
 from oberih.auth.principals import Principal, Role
 from oberih.db.engine import make_session_factory
-from oberih.exchange.services import Processor
+from oberih.exchange.models import LinkDecision
+from oberih.exchange.services import Processor, receive_batch
 from oberih.exchange.settings import KEY_RING_SERVICE
+from oberih.identifiers import make_document_number
+from oberih.persons.facts import FactKind
+from oberih.persons.services import create_person
+from tests.factories import new_fact
 from tests.integration.api.conftest import OFFICER_KYIV, PURPOSE, World, citizen
-from tests.integration.exchange.helpers import NOW, SourceKeys, lines, message, register_person
+from tests.integration.exchange.helpers import (
+    NOW,
+    RNOKPP,
+    SourceKeys,
+    lines,
+    message,
+    register_person,
+)
 
 TAX = Principal(subject="tax-gateway", role=Role.source_register, source="tax")
 BORDER = Principal(subject="border-gateway", role=Role.source_register, source="border")
@@ -430,3 +442,102 @@ def test_a_link_chooses_among_the_candidates_compared(world: World) -> None:
     linked = world.client.post(link, json={"person_id": str(person_id)}, headers=headers)
     assert linked.status_code == 200, linked.text
     assert linked.json()["state"] == "applied" and linked.json()["person_id"] == str(person_id)
+
+
+def _worker(world: World, source: str, body: bytes, hours: int) -> None:
+    """A batch of ``source`` received ``hours`` after NOW and processed by a worker whose
+    clock reads that time: a birth in it comes after what was processed at NOW."""
+    at = NOW + dt.timedelta(hours=hours)
+    with make_session_factory(world.engine)() as session, session.begin():
+        receive_batch(session, source=source, body=body, signature=None, ring=None, now=at)
+    Processor(sessions=make_session_factory(world.engine), clock=lambda: at).process_pending()
+
+
+def _birth(world: World, record_id: str, surname: str, hours: int) -> None:
+    """A child nobody else's records are about is born (of a family named ``surname``)."""
+    child = {"surname": surname, "given_name": "Орест", "birth_date": "2026-10-30", "sex": "male"}
+    _worker(world, "civil_status", lines(message(record_id, "birth", child, **child)), hours)
+
+
+def test_a_rejected_review_is_not_offered_again_after_births(world: World) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    with make_session_factory(world.engine)() as session, session.begin():
+        register_person(session)
+    crossing = message(
+        "x-1", "exit", {"crossed_on": "2026-11-01"}, surname="Гудзь", patronymic=None, sex=None
+    )
+    assert send(world, keys, lines(crossing)).status_code == 202
+    drain(world)
+    officer = world.headers(ADMIN, purpose="DATA-CLARIFICATION")
+    [review] = world.client.get("/api/v1/exchange/reviews", headers=officer).json()["items"]
+    rejected = world.client.post(
+        f"/api/v1/exchange/reviews/{review['review_id']}/reject", headers=officer
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["state"] == "quarantined"
+    reason = rejected.json()["reason"]
+    assert reason.startswith("no-matching-person: an officer found that the subject is none of")
+
+    _birth(world, "b-1", "Кривоніс", hours=1)  # the crossing is tried again: the same candidate
+
+    assert world.client.get("/api/v1/exchange/reviews", headers=officer).json()["items"] == []
+    listed = world.client.get("/api/v1/exchange/quarantine", headers=officer).json()["items"]
+    assert [(r["source_record_id"], r["reason"]) for r in listed] == [("x-1", reason)]
+
+    with make_session_factory(world.engine)() as session, session.begin():
+        identity = {"surname": "Гудзь", "given_name": "Тарас", "patronymic": "Петрович",
+                    "birth_date": "1990-03-16", "sex": "male"}  # fmt: skip
+        facts = [new_fact(FactKind.identity, identity, source="civil_status")]
+        other = create_person(session, facts=facts, now=NOW).person_id
+    _birth(world, "b-2", "Стецюк", hours=2)  # now someone new is a candidate too
+
+    [again] = world.client.get("/api/v1/exchange/reviews", headers=officer).json()["items"]
+    detail = world.client.get(f"/api/v1/exchange/reviews/{again['review_id']}", headers=officer)
+    assert detail.status_code == 200, detail.text
+    assert [c["person_id"] for c in detail.json()["candidates"]] == [str(other)]
+    [earlier] = detail.json()["rejected_before"]
+    assert (earlier["review_id"], earlier["decided_by"], earlier["persons"]) == (
+        review["review_id"],
+        ADMIN.actor,
+        1,
+    )
+
+
+def test_an_invalidation_of_an_unknown_document_waits_for_an_operator(world: World) -> None:
+    with make_session_factory(world.engine)() as session, session.begin():
+        holder = register_person(session)
+    booklet = make_document_number("passport_booklet", 4242)
+    document = {"document_kind": "passport_booklet", "number": booklet}
+    invalidated = message(
+        "g-1", "document_invalidated", document | {"on": "2026-11-02"},
+        surname=None, given_name=None, patronymic=None, birth_date=None, sex=None,
+    )  # fmt: skip
+    _worker(world, "demographic", lines(invalidated), hours=0)
+    operator = world.headers(ADMIN, purpose="DATA-CLARIFICATION")
+    [record] = world.client.get("/api/v1/exchange/quarantine", headers=operator).json()["items"]
+    assert record["reason"].startswith(
+        "unknown-identifier: the register holds no passport booklet with the number this "
+        "invalidation names, and the message names no person"
+    )
+
+    _birth(world, "b-1", "Кривоніс", hours=1)  # a birth brings no document: not retried
+
+    still = world.client.get("/api/v1/exchange/quarantine", headers=operator).json()["items"]
+    assert still == [record]
+    with make_session_factory(world.engine)() as session:
+        decided = session.scalars(
+            select(LinkDecision).where(LinkDecision.batch_id == uuid.UUID(record["batch_id"]))
+        ).all()
+        assert len(decided) == 1  # processed once
+
+    # The booklet's issuance arrives late; the operator replays the invalidation.
+    issued = message("g-0", "document_issued", document | {"on": "2010-05-05"}, rnokpp=RNOKPP)
+    _worker(world, "demographic", lines(issued), hours=2)
+    replay = world.client.post(
+        f"/api/v1/exchange/quarantine/{record['batch_id']}/{record['position']}/replay",
+        json={},
+        headers=operator,
+    )
+    assert replay.status_code == 200, replay.text
+    assert (replay.json()["state"], replay.json()["person_id"]) == ("applied", str(holder))

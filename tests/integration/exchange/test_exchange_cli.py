@@ -456,3 +456,36 @@ def test_a_review_links_only_to_a_candidate(
     )
     assert linked.exit_code == 0, linked.output
     assert json.loads(linked.output)["state"] == "applied"
+
+
+def test_a_rejected_review_is_not_listed_again_after_a_birth(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    review_id, _candidate = _open_review(engine, database_url, tmp_path)
+    runner = CliRunner()
+    rejected = runner.invoke(
+        app, ["exchange", "review", "reject", review_id, "--database-url", database_url]
+    )
+    assert rejected.exit_code == 0, rejected.output
+    said = json.loads(rejected.output)
+    assert said["state"] == "quarantined"
+    assert said["reason"].startswith("no-matching-person: an officer found that the subject")
+
+    births = tmp_path / "births.jsonl"
+    child = {"surname": "Кривоніс", "given_name": "Орест", "birth_date": "2026-10-30",
+             "sex": "male"}  # fmt: skip
+    births.write_bytes(lines(message("b-1", "birth", child, **child)))
+    imported = runner.invoke(
+        app,
+        ["import", "civil_status", str(births), "--trusted", "--process",
+         "--database-url", database_url],
+    )  # fmt: skip
+    assert json.loads(imported.output)["counts"]["applied"] == 1, imported.output
+
+    listed = runner.invoke(app, ["exchange", "review", "list", "--database-url", database_url])
+    assert listed.exit_code == 0 and listed.output == ""
+    quarantine = runner.invoke(
+        app, ["exchange", "quarantine", "list", "--database-url", database_url]
+    )
+    [line] = quarantine.output.splitlines()
+    assert json.loads(line)["reason"] == said["reason"]
