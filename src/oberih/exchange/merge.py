@@ -5,8 +5,9 @@ absorbed person, dated from the merge's day), then every fact of the absorbed pe
 identity, is copied onto the survivor (new facts of source "register", record id
 ``merge:<merge id>:<original fact id>``; facts superseded or retracted are not copied, they
 remain in the absorbed journal), and the identifiers are copied active. The survivor's own identity stays; the absorbed identity remains in the absorbed
-person's journal as history. Undo: every copy is retracted on the survivor and the released
-identifiers are restored on the absorbed person. Both persons' journals keep everything.
+person's journal as history. Undo: every fact the merge wrote is retracted, the copies on the
+survivor and the releases on the absorbed person, so both fold again as before the merge. Both
+persons' journals keep everything.
 
 A pair ``oberih dedup`` queued for these two persons follows: a merge confirms it, its undoing
 reopens it (``_confirm_pair``, ``_reopen_pair``).
@@ -133,38 +134,29 @@ def undo_merge(
             f"the survivor was merged since into {later.survivor_id} (merge {later.id}); "
             "undo that merge first"
         )
-    retractions = [
-        NewFact(
-            kind=FactKind.retraction,
-            payload={"reason": f"merge {merge.id} undone"},
-            source="register",
-            source_record_id=f"unmerge:{merge.id}:{copy_id}",
-            legal_basis=MERGE_BASIS,
-            actor=actor,
-            supersedes_id=uuid.UUID(copy_id),
-        )
-        for copy_id in merge.copies
-    ]
-    if retractions:
-        append_facts(session, person_id=merge.survivor_id, facts=retractions, now=now)
-    # Dated as the release was, or later: the latest fact by world date gives the status.
-    released_on = {
-        fact.source_record_id: fact.valid_from
+    # The releases are retracted, not answered by new facts restoring the identifiers. S, who
+    # took in A and was then absorbed by K, had A's identifiers released with its own: restored
+    # by new facts, they outlived the retraction of A's copies when A's merge was undone, and A
+    # could never have them back. Retracted, each identifier counts again by the facts it had
+    # before this merge (A's copies on S, an identifier's own dated facts on anyone).
+    releases = [
+        fact
         for fact in load_facts(session, merge.absorbed_id)
         if fact.source_record_id.startswith(f"release:{merge.id}:")
-    }
-    restore = [
-        _identifier(
-            merge.id, "restore", data, "active", actor,
-            valid_from=max(
-                now.date(),
-                released_on.get(_record_id(merge.id, "release", data)) or now.date(),
-            ),
-        )
-        for data in merge.released
-    ]  # fmt: skip
-    if restore:
-        append_facts(session, person_id=merge.absorbed_id, facts=restore, now=now)
+    ]
+    # The copies first: an identifier leaves the survivor before it is active again on the
+    # absorbed person (one active holder at a time, ``persons.services.IdentifierTaken``).
+    for person_id, written in (
+        (merge.survivor_id, [uuid.UUID(copy_id) for copy_id in merge.copies]),
+        (merge.absorbed_id, [fact.id for fact in releases]),
+    ):
+        if written:
+            append_facts(
+                session,
+                person_id=person_id,
+                facts=[_retraction(merge.id, fact_id, actor) for fact_id in written],
+                now=now,
+            )
     merge.undone_at = now
     merge.undone_by = actor
     _reopen_pair(pair, merge)
@@ -253,6 +245,18 @@ def _counted(facts: list[Fact]) -> list[Fact]:
         for fact in facts
         if fact.id not in superseded and fact.kind not in (FactKind.retraction, FactKind.identity)
     ]
+
+
+def _retraction(merge_id: uuid.UUID, fact_id: uuid.UUID, actor: str) -> NewFact:
+    return NewFact(
+        kind=FactKind.retraction,
+        payload={"reason": f"merge {merge_id} undone"},
+        source="register",
+        source_record_id=f"unmerge:{merge_id}:{fact_id}",
+        legal_basis=MERGE_BASIS,
+        actor=actor,
+        supersedes_id=fact_id,
+    )
 
 
 def _copy(merge_id: uuid.UUID, fact: Fact, actor: str) -> NewFact:

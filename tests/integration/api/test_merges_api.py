@@ -134,6 +134,24 @@ def test_a_merge_whose_survivor_was_merged_since_is_a_409(world: World) -> None:
     assert _undo(world, str(later.id)).status_code == 200  # the later merge undone first
 
 
+def test_a_chain_of_merges_is_undone_newest_first_over_http(world: World) -> None:
+    # The survivor, absorbed in turn, got the absorbed person's UNZR back on the later merge's
+    # undoing as if it were its own, and kept it: the earlier merge could never be undone (409,
+    # the UNZR already active).
+    merged, survivor, absorbed = _merged_from_the_queue(world)
+    with make_session_factory(world.engine)() as session, session.begin():
+        later = merge_persons(
+            session, survivor_id=world.kyiv_person, absorbed_id=survivor, actor="o-1", now=NOW
+        )
+    for merge_id in (str(later.id), merged["merge_id"]):
+        undone = _undo(world, merge_id)
+        assert undone.status_code == 200, undone.text
+    with make_session_factory(world.engine)() as session:
+        assert find_person_by_identifier(session, "unzr", TWICE_UNZR) == absorbed
+        assert get_state(session, survivor).active_identifier("unzr") is None
+        assert get_state(session, world.kyiv_person).active_identifier("unzr") is None
+
+
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", f"{MERGES}/{NO_SUCH}"), ("POST", f"{MERGES}/{NO_SUCH}/undo")]
 )
@@ -194,8 +212,9 @@ def test_of_two_officers_undoing_one_merge_the_second_is_refused(world: World) -
     assert answer.json()["detail"] == "this merge is already undone"
     with sessions() as session:
         assert get_merge(session, uuid.UUID(merge_id)).undone_by == "admin-1"
-        copies = len(get_merge(session, uuid.UUID(merge_id)).copies)
-    assert _retractions(world, merge_id) == copies  # each copy retracted once, not twice
+        merge = get_merge(session, uuid.UUID(merge_id))
+        written = len(merge.copies) + len(merge.released)  # copies, and releases of identifiers
+    assert _retractions(world, merge_id) == written  # each retracted once, not twice
 
 
 def _waiting_for_a_lock(engine: Engine) -> bool:
