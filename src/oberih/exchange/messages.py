@@ -17,13 +17,16 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 SCHEMA_VERSION = 1
 
 Sex = Literal["male", "female"]
 Day = dt.date
 DocumentKind = Literal["id_card", "passport_booklet", "foreign_passport"]
+# The end of an RFC 3339 date-time: "Z", or the offset from UTC as +hh:mm or -hh:mm. Said in the
+# published schema too: validators of "format": "date-time" often check nothing.
+UTC_OFFSET_PATTERN = r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 
 
 class Source(StrEnum):
@@ -61,7 +64,14 @@ class Subject(Strict):
 class Envelope(Strict):
     schema_version: Literal[1] = 1
     source_record_id: str = Field(min_length=1, max_length=120)
-    recorded_at: dt.datetime  # when the source recorded it (its own clock)
+    # When the source recorded it, by its own clock, with the clock's offset from UTC: RFC
+    # 3339 (5.6) writes a date-time with one. Without it the moment is not known (read as UTC,
+    # a source in Kyiv is two or three hours off), and the register orders facts by it and
+    # refuses one ahead of its own clock (``outcomes.CLOCK_TOLERANCE``).
+    recorded_at: AwareDatetime = Field(
+        description="When the source recorded the message, with its UTC offset (RFC 3339)",
+        json_schema_extra={"pattern": UTC_OFFSET_PATTERN},
+    )
     subject: Subject
 
     # The payload's dates of acts the source registers after they happen (a birth, a death, a

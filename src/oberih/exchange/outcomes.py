@@ -106,6 +106,11 @@ def _holds_nul(document: Any) -> bool:
 CLOCK_TOLERANCE = dt.timedelta(hours=1)
 
 
+# The register's words for what pydantic says in its own, where a source's developer would not
+# see what to change: pydantic's "Input should have timezone info".
+_PROBLEMS = {"timezone_aware": "a time without its UTC offset"}
+
+
 def parse_record(record: AnyRecord, *, received_at: dt.datetime | None = None) -> Message:
     """The record's message, or ``Quarantine``; with ``received_at`` (its batch's), one the
     source recorded later than that (beyond ``CLOCK_TOLERANCE``) is invalid."""
@@ -114,16 +119,14 @@ def parse_record(record: AnyRecord, *, received_at: dt.datetime | None = None) -
         message = parse_message(parse_source(record.source), document)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            f"{'.'.join(str(part) for part in error['loc'])}: "
+            f"{_PROBLEMS.get(error['type'], error['msg'])}"
             for error in exc.errors(include_input=False)[:10]
         )
         raise Quarantine(f"invalid: {problems}"[:1000]) from None
-    # Without an offset, UTC: SQLite returns stored times so, and a message's time without one
-    # is read as RFC 3339 would have it written (the schema's "date-time" requires an offset).
-    if (
-        received_at is not None
-        and as_utc(message.recorded_at) > as_utc(received_at) + CLOCK_TOLERANCE
-    ):
+    # ``received_at`` without an offset is UTC: SQLite returns stored times so. The message's
+    # own time has one (``Envelope.recorded_at``).
+    if received_at is not None and message.recorded_at > as_utc(received_at) + CLOCK_TOLERANCE:
         raise Quarantine("invalid: recorded_at is more than an hour after the batch was received")
     return message
 

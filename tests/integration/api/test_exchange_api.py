@@ -371,6 +371,48 @@ def test_a_line_the_register_cannot_store_is_quarantined_beside_the_others(
     assert record["reason"].startswith("malformed") and record["source_record_id"] is None
 
 
+@pytest.mark.parametrize("batch_format", ["jsonl", "csv"])
+def test_a_time_without_its_utc_offset_is_quarantined_naming_the_field(
+    world: World, batch_format: str
+) -> None:
+    keys = SourceKeys("border")
+    install_keys(world, keys)
+    with make_session_factory(world.engine)() as session, session.begin():
+        register_person(session)
+    if batch_format == "csv":
+        body = (
+            "source_record_id,recorded_at,message_type,subject.surname,subject.given_name,"
+            "subject.birth_date,payload.crossed_on\n"
+            "x-1,2026-11-10T09:00:00,exit,Ґудзь,Тарас,1990-03-15,2026-11-01\n"
+            "x-2,2026-11-10T11:00:00+02:00,exit,Ґудзь,Тарас,1990-03-15,2026-11-01\n"
+        ).encode()
+    else:
+        naive = message("x-1", "exit", {"crossed_on": "2026-11-01"})
+        naive["recorded_at"] = "2026-11-10T09:00:00"
+        body = lines(naive, message("x-2", "exit", {"crossed_on": "2026-11-01"}))
+    content_type = "text/csv" if batch_format == "csv" else "application/x-ndjson"
+    sent = world.client.post(
+        "/api/v1/exchange/border/batches",
+        content=body,
+        headers={
+            **world.headers(BORDER),
+            "X-Batch-Signature": keys.sign(body),
+            "Content-Type": content_type,
+        },
+    )
+    assert sent.status_code == 202, sent.text
+    drain(world)
+    status = world.client.get(sent.json()["status_url"], headers=world.headers(BORDER)).json()
+    assert status["counts"]["applied"] == 1 and status["counts"]["quarantined"] == 1
+    listed = world.client.get(
+        "/api/v1/exchange/quarantine", headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION")
+    )
+    assert listed.status_code == 200, listed.text
+    [record] = listed.json()["items"]
+    assert record["source_record_id"] == "x-1"
+    assert record["reason"] == "invalid: recorded_at: a time without its UTC offset"
+
+
 def test_a_nul_byte_rejects_the_batch_with_its_line(world: World) -> None:
     keys = SourceKeys("border")
     install_keys(world, keys)

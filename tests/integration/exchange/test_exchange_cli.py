@@ -391,6 +391,35 @@ def test_a_correction_that_is_not_text_is_refused(
         assert record.raw == '{"source_record_id": "d'
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_an_import_quarantines_a_time_without_its_utc_offset(
+    engine: Engine, database_url: str, tmp_path: Path, suffix: str
+) -> None:
+    with make_session_factory(engine)() as session, session.begin():
+        register_person(session)
+    feed = tmp_path / f"feed{suffix}"
+    if suffix == ".csv":
+        feed.write_text(
+            "source_record_id,recorded_at,message_type,subject.rnokpp,payload.date_of_death\n"
+            f"d-1,2026-11-10T09:00:00,death,{RNOKPP},2026-10-20\n"
+        )
+    else:
+        death = message("d-1", "death", {"date_of_death": "2026-10-20"}, rnokpp=RNOKPP)
+        feed.write_bytes(lines({**death, "recorded_at": "2026-11-10T09:00:00"}))
+    imported = CliRunner().invoke(
+        app,
+        ["import", "civil_status", str(feed), "--trusted", "--process",
+         "--database-url", database_url],
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.output)["counts"]["quarantined"] == 1, imported.output
+    listed = CliRunner().invoke(
+        app, ["exchange", "quarantine", "list", "--database-url", database_url]
+    )
+    [entry] = [json.loads(line) for line in listed.output.strip().splitlines()]
+    assert entry["reason"] == "invalid: death.recorded_at: a time without its UTC offset"
+
+
 @pytest.mark.parametrize("command", [["quarantine", "list"], ["review", "list"]])
 def test_a_list_limit_is_at_least_one(database_url: str, command: list[str]) -> None:
     # PostgreSQL refuses a negative LIMIT; SQLite would list everything.

@@ -350,7 +350,8 @@ def test_a_record_recorded_after_its_batch_was_received_is_quarantined(
     skewed = message("d-2", "death", DEATH, rnokpp=RNOKPP)
     skewed["recorded_at"] = (NOW + dt.timedelta(minutes=59)).isoformat()  # within the tolerance
     naive = message("d-3", "death", DEATH, rnokpp=RNOKPP)
-    naive["recorded_at"] = "2026-11-20T12:00:00"  # no offset: UTC, two hours ahead
+    # Two hours ahead in UTC, though its clock's own reading is before the register's.
+    naive["recorded_at"] = "2026-11-20T09:00:00-03:00"
     batch_id = submit(engine, SourceKeys("civil_status"), lines(ahead, skewed, naive))
     work = processor(engine)
     if one_record:
@@ -367,4 +368,57 @@ def test_a_record_recorded_after_its_batch_was_received_is_quarantined(
         assert (ended["d-1"].state, ended["d-1"].reason) == ("quarantined", reason)
         assert (ended["d-3"].state, ended["d-3"].reason) == ("quarantined", reason)
         assert ended["d-2"].state == "applied"
+        assert get_state(session, person_id).date_of_death == dt.date(2026, 10, 20)
+
+
+@pytest.mark.parametrize("batch_format", ["jsonl", "csv"])
+@pytest.mark.parametrize("one_record", [False, True], ids=["chunk", "one-record"])
+def test_a_time_without_its_utc_offset_is_quarantined_naming_the_field(
+    engine: Engine, batch_format: str, one_record: bool
+) -> None:
+    # Read as UTC, the time of a source in Kyiv that left the offset out is two or three hours
+    # off; a day alone is no time at all. RFC 3339 (5.6) writes a date-time with its offset.
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        person_id = register_person(session)
+    times = {
+        "d-1": "2026-11-10T09:00:00",
+        "d-2": "2026-11-10",
+        "d-3": "2026-11-10T11:00:00+02:00",
+    }
+    if batch_format == "csv":
+        body = (
+            "source_record_id,recorded_at,message_type,subject.rnokpp,payload.date_of_death\n"
+            + "".join(f"{rid},{at},death,{RNOKPP},2026-10-20\n" for rid, at in times.items())
+        ).encode()
+    else:
+        documents = [message(rid, "death", DEATH, rnokpp=RNOKPP) for rid in times]
+        for document in documents:
+            document["recorded_at"] = times[document["source_record_id"]]
+        body = lines(*documents)
+    keys = SourceKeys("civil_status")
+    with sessions() as session, session.begin():
+        batch_id = receive_batch(
+            session, source="civil_status", body=body, signature=keys.sign(body),
+            ring=keys.ring, now=NOW, batch_format=batch_format,
+        ).id  # fmt: skip
+    work = processor(engine)
+    if one_record:
+        with sessions() as session:  # a CSV record's position is its row in the file
+            positions = session.scalars(
+                select(ExchangeRecord.position).where(ExchangeRecord.batch_id == batch_id)
+            ).all()
+        for position in positions:
+            with sessions() as session, session.begin():
+                record = claim_record(session, (batch_id, position))
+                assert record is not None
+                work.process_record(session, record)
+    else:
+        work.process_pending()
+    with sessions() as session:
+        ended = {r.source_record_id: r for r in session.scalars(select(ExchangeRecord))}
+        reason = "invalid: death.recorded_at: a time without its UTC offset"
+        assert (ended["d-1"].state, ended["d-1"].reason) == ("quarantined", reason)
+        assert (ended["d-2"].state, ended["d-2"].reason) == ("quarantined", reason)
+        assert ended["d-3"].state == "applied"
         assert get_state(session, person_id).date_of_death == dt.date(2026, 10, 20)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from oberih.exchange.adapters import adapt, with_identity
-from oberih.exchange.messages import Source, message_schema, parse_message
+from oberih.exchange.messages import SOURCE_MESSAGES, Source, message_schema, parse_message
 from oberih.persons.facts import FactKind, InvalidFact
 
 SUBJECT = {"surname": "Коваленко", "given_name": "Петро", "birth_date": "1990-03-15", "sex": "male"}
@@ -120,6 +121,37 @@ def test_every_source_publishes_a_json_schema(source: Source) -> None:
     schema = message_schema(source)
     assert schema["$id"].endswith(f"/{source.value}/v1")
     assert "source_record_id" in str(schema)
+
+
+@pytest.mark.parametrize("source", list(Source))
+def test_every_schema_asks_for_the_utc_offset_of_recorded_at(source: Source) -> None:
+    # "format": "date-time" alone: many validators do not check formats.
+    schema = message_schema(source)
+    members = [schema, *schema.get("$defs", {}).values()]
+    fields = [
+        m["properties"]["recorded_at"] for m in members if "message_type" in m.get("properties", {})
+    ]
+    assert len(fields) == len(SOURCE_MESSAGES[source])  # one per message type
+    for field in fields:
+        assert field["format"] == "date-time" and "UTC offset" in field["description"]
+        assert re.search(field["pattern"], "2026-11-01T10:00:00+02:00")
+        assert re.search(field["pattern"], "2026-11-01T08:00:00Z")
+        assert not re.search(field["pattern"], "2026-11-01T10:00:00")
+
+
+@pytest.mark.parametrize("recorded_at", ["2026-11-01T10:00:00", "2026-11-01 10:00", "2026-11-01"])
+def test_a_recorded_at_without_its_utc_offset_is_refused(recorded_at: str) -> None:
+    crossing = message("exit", {"crossed_on": "2026-10-01"}, recorded_at=recorded_at)
+    with pytest.raises(ValidationError) as refused:
+        parse_message(Source.border, crossing)
+    [error] = refused.value.errors()
+    assert (error["loc"], error["type"]) == (("recorded_at",), "timezone_aware")
+
+
+def test_a_recorded_at_with_its_offset_is_that_moment() -> None:
+    crossing = message("exit", {"crossed_on": "2026-10-01"}, recorded_at="2026-11-01T10:00+02:00")
+    parsed = parse_message(Source.border, crossing)
+    assert parsed.recorded_at == dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
