@@ -47,11 +47,16 @@ class DuplicateSummary(BaseModel):
     person_id: uuid.UUID  # the smaller id of the pair
     other_person_id: uuid.UUID
     score: float
-    status: str  # open | confirmed | rejected
+    status: str  # open | confirmed | rejected | superseded
     found_at: UtcDatetime
     decided_at: UtcDatetime | None
     decided_by: str | None
-    merge_id: uuid.UUID | None  # the merge that confirmed it (undone, if the pair is open again)
+    # The merge that confirmed it, or superseded it (one of its persons absorbed into a third:
+    # the pair of that survivor and the other person is queued in its place); undone, if the
+    # pair is open again.
+    merge_id: uuid.UUID | None
+    # The merge that queued it in place of a pair it superseded (None: ``oberih dedup``).
+    queued_by_merge_id: uuid.UUID | None
 
 
 class DuplicatePerson(BaseModel):
@@ -120,6 +125,7 @@ def duplicate_summary(pair: DuplicateCandidate) -> DuplicateSummary:
         decided_at=pair.decided_at,
         decided_by=pair.decided_by,
         merge_id=pair.merge_id,
+        queued_by_merge_id=pair.queued_by_merge_id,
     )
 
 
@@ -187,7 +193,7 @@ def merge_pair(
             422, "validation", "The request is not valid", errors=[("survivor_id", str(exc))]
         ) from None
     except DuplicateClosed as exc:
-        raise ApiProblem(409, "duplicate-closed", str(exc)) from None
+        raise ApiProblem(409, "duplicate-closed", exc.title, exc.detail) from None
     except (MergeNotAllowed, IdentifierTaken, PersonNotFound) as exc:
         # The register refuses this merge as it stands (a person already absorbed elsewhere):
         # the pair stays open, and the reason says what to undo first.
@@ -216,7 +222,7 @@ def reject_pair(
     except DuplicateNotFound:
         raise ApiProblem(404, "not-found", "No such duplicate pair") from None
     except DuplicateClosed as exc:
-        raise ApiProblem(409, "duplicate-closed", str(exc)) from None
+        raise ApiProblem(409, "duplicate-closed", exc.title, exc.detail) from None
     for person_id in (pair.person_id, pair.other_person_id):
         record_access(session, granted.event(person_id=person_id, fields=("identity",)))
     return duplicate_summary(pair)

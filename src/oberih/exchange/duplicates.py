@@ -3,8 +3,11 @@ show the two persons side by side with the score and the fields that drove it, t
 pair (the persons are one: ``merge.merge_persons``, the pair confirmed) or reject it (two
 persons). Nothing is merged without an officer (ARCHITECTURE decision 5).
 
-Exceptions: ``DuplicateNotFound`` for an unknown pair; ``DuplicateClosed`` when the pair is
-already decided; ``NotOfThePair`` when the survivor chosen is neither of its two persons. A merge
+A merge that absorbs one person of an open pair into a third answers that pair too: it is
+superseded, and the survivor's pair with the other person queued in its place (``merge``).
+
+Exceptions: ``DuplicateNotFound`` for an unknown pair (or one withdrawn: queued by a merge since
+undone); ``DuplicateClosed`` when the pair is already decided or superseded; ``NotOfThePair`` when the survivor chosen is neither of its two persons. A merge
 the register refuses raises ``merge.MergeNotAllowed``.
 """
 
@@ -31,8 +34,16 @@ class DuplicateNotFound(LookupError):
 
 
 class DuplicateClosed(Exception):
-    def __init__(self) -> None:
-        super().__init__("this duplicate pair is already decided")
+    title = "this duplicate pair is already decided"
+
+    def __init__(self, pair: DuplicateCandidate | None = None) -> None:
+        # A pair superseded was decided by no officer: the one who opened it is told by what.
+        self.detail = (
+            f"superseded by merge {pair.merge_id}: decide the survivor's pair instead"
+            if pair is not None and pair.status == "superseded"
+            else None
+        )
+        super().__init__(f"{self.title}: {self.detail}" if self.detail else self.title)
 
 
 class NotOfThePair(Exception):
@@ -48,7 +59,8 @@ class SideBySide:
     pair: DuplicateCandidate
     person: Profile | None
     other: Profile | None
-    merge: PersonMerge | None  # the latest merge of the pair (undone, if the pair is open)
+    # The merge that confirmed or superseded the pair (undone, if the pair is open again).
+    merge: PersonMerge | None
 
     @property
     def levels(self) -> dict[str, str]:
@@ -135,5 +147,5 @@ def _open_pair(session: Session, pair_id: uuid.UUID) -> DuplicateCandidate:
     # decided (unlocked, both merges could run, the second in the other direction).
     pair = get_duplicate(session, pair_id, lock=True)
     if pair.status != "open":
-        raise DuplicateClosed()
+        raise DuplicateClosed(pair)
     return pair

@@ -10,7 +10,11 @@ survivor and the releases on the absorbed person, so both fold again as before t
 persons' journals keep everything.
 
 A pair ``oberih dedup`` queued for these two persons follows: a merge confirms it, its undoing
-reopens it (``_confirm_pair``, ``_reopen_pair``).
+reopens it (``_confirm_pair``, ``_reopen_pair``). So do the absorbed person's other open pairs,
+which the register could no longer decide (it refuses to merge an absorbed person): with open
+pairs A-B and B-C, a merge of B into A closes B-C as superseded by it and queues A-C in its
+place, scored as ``oberih dedup`` scores (``_settle``); undoing the merge reopens B-C and
+withdraws A-C unless an officer has decided it (``_undo_settlements``).
 
 Exceptions: ``MergeNotFound`` for an unknown merge id; ``MergeNotAllowed`` for a merge, or an
 undoing, the register refuses as things stand (the reason says what to do first).
@@ -22,11 +26,13 @@ import datetime as dt
 import uuid
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
 from oberih.documents.services import revoke_stale_documents_of
+from oberih.exchange.dedup import PairScorer, queued_pair
 from oberih.exchange.models import DuplicateCandidate, PersonMerge
 from oberih.persons.facts import Fact, FactKind, NewFact
 from oberih.persons.services import append_facts, load_facts
@@ -64,6 +70,9 @@ def merge_persons(
     # Locked first, before the checks and the facts: a merge of the same two persons from the
     # duplicate queue (which locks the pair first too) waits, then finds them merged.
     pair = _queued_pair(session, survivor_id, absorbed_id)
+    # And the absorbed person's other pairs: an officer's decision on one of them waits for
+    # this merge, then finds it answered.
+    others = _pairs_of(session, absorbed_id)
     for person_id in (absorbed_id, survivor_id):
         # Absorbed once is absorbed: merged again, their facts would be copied twice; and a
         # person absorbed cannot take in another. The earlier merge is undone first.
@@ -112,6 +121,10 @@ def merge_persons(
     session.add(merge)
     _confirm_pair(pair, merge)
     session.flush()
+    scorer = PairScorer(session)
+    for other in others:
+        if other.status == "open":
+            _settle(session, other, scorer, now)
     _follow_facts(session, merge, now)
     return merge
 
@@ -160,6 +173,7 @@ def undo_merge(
     merge.undone_at = now
     merge.undone_by = actor
     _reopen_pair(pair, merge)
+    _undo_settlements(session, merge, now)
     _follow_facts(session, merge, now)
     return pair
 
@@ -208,10 +222,125 @@ def _confirm_pair(pair: DuplicateCandidate | None, merge: PersonMerge) -> None:
     the queue or by ``oberih exchange merge``): left open, it would offer officers a merge the
     register now refuses. A pair already decided keeps its officer's decision."""
     if pair is not None and pair.status == "open":
-        pair.status = "confirmed"
-        pair.decided_at = merge.merged_at
-        pair.decided_by = merge.merged_by
-        pair.merge_id = merge.id
+        _answer(pair, "confirmed", merge)
+
+
+def _answer(pair: DuplicateCandidate, status: str, merge: PersonMerge) -> None:
+    pair.status = status
+    pair.decided_at = merge.merged_at
+    pair.decided_by = merge.merged_by
+    pair.merge_id = merge.id
+
+
+def _settle(
+    session: Session, pair: DuplicateCandidate, scorer: PairScorer, now: dt.datetime
+) -> None:
+    """An open pair one of whose persons a merge in force absorbed is answered by that merge:
+    confirmed if the other person is its survivor; otherwise superseded, and the survivor and
+    the other person are queued in its place (the question the pair asked is now about the
+    survivor), unless a pair of those two is already known, decided or not. The new pair is
+    settled in turn: a merge undone may reopen a pair whose survivor was absorbed since."""
+    current: DuplicateCandidate | None = pair
+    while current is not None:
+        merge = _absorbing_either(session, current)
+        if merge is None:
+            return
+        absorbed = merge.absorbed_id
+        other = current.other_person_id if current.person_id == absorbed else current.person_id
+        if other == merge.survivor_id:
+            _answer(current, "confirmed", merge)
+            return
+        _answer(current, "superseded", merge)
+        current = _stand_in(session, merge, other, scorer, now)
+
+
+def _stand_in(
+    session: Session,
+    merge: PersonMerge,
+    other_id: uuid.UUID,
+    scorer: PairScorer,
+    now: dt.datetime,
+) -> DuplicateCandidate | None:
+    if _queued_pair(session, merge.survivor_id, other_id) is not None:
+        return None
+    result = scorer.score_stored(merge.survivor_id, other_id)
+    if result is None:
+        return None
+    stand_in = queued_pair(
+        (merge.survivor_id, other_id), result, now=now, queued_by_merge_id=merge.id
+    )
+    savepoint = session.begin_nested()
+    try:
+        session.add(stand_in)
+        session.flush()
+    except IntegrityError:  # queued at the same moment by a merge into the other person
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return stand_in
+
+
+def _undo_settlements(session: Session, merge: PersonMerge, now: dt.datetime) -> None:
+    """The pairs ``merge`` queued are withdrawn, the pairs it superseded open again: as if it
+    had not been made. A pair it superseded whose other person was absorbed since by another
+    merge is settled by that one at once (``_settle``)."""
+    session.flush()  # the merge undone: no longer absorbing
+    for queued in _pairs_of(session, merge.survivor_id):
+        if queued.queued_by_merge_id == merge.id:
+            _withdraw(session, queued)
+    scorer = PairScorer(session)
+    for superseded in _pairs_of(session, merge.absorbed_id):
+        if superseded.status == "superseded" and superseded.merge_id == merge.id:
+            # ``merge_id`` stays, as on a confirmed pair reopened (``_reopen_pair``).
+            superseded.status = "open"
+            superseded.decided_at = None
+            superseded.decided_by = None
+            _settle(session, superseded, scorer, now)
+
+
+def _withdraw(session: Session, pair: DuplicateCandidate) -> None:
+    """A pair a merge queued goes when the merge is undone, unless an officer decided it
+    (confirmed or rejected: that decision stands). Superseded since by another merge, the
+    pair that merge queued in its place goes with it, on the same terms."""
+    current: DuplicateCandidate | None = pair
+    while current is not None and current.status in ("open", "superseded"):
+        following = _queued_in_place_of(session, current) if current.status != "open" else None
+        session.delete(current)
+        current = following
+    session.flush()
+
+
+def _queued_in_place_of(session: Session, pair: DuplicateCandidate) -> DuplicateCandidate | None:
+    merge = session.get(PersonMerge, pair.merge_id) if pair.merge_id else None
+    if merge is None:
+        return None
+    absorbed = merge.absorbed_id
+    other = pair.other_person_id if pair.person_id == absorbed else pair.person_id
+    stand_in = _queued_pair(session, merge.survivor_id, other)
+    if stand_in is None or stand_in.queued_by_merge_id != merge.id:
+        return None
+    return stand_in
+
+
+def _absorbing_either(session: Session, pair: DuplicateCandidate) -> PersonMerge | None:
+    """The merge in force that absorbed one of the pair's persons (the earlier, were both)."""
+    persons = (pair.person_id, pair.other_person_id)
+    query = select(PersonMerge).where(
+        PersonMerge.absorbed_id.in_(persons), PersonMerge.undone_at.is_(None)
+    )
+    return session.scalars(query.order_by(PersonMerge.merged_at, PersonMerge.id)).first()
+
+
+def _pairs_of(session: Session, person_id: uuid.UUID) -> list[DuplicateCandidate]:
+    """Every pair queued for ``person_id``, whichever of the two they are, locked for this
+    transaction (in id order, as every merge locks them)."""
+    query = select(DuplicateCandidate).where(
+        or_(
+            DuplicateCandidate.person_id == person_id,
+            DuplicateCandidate.other_person_id == person_id,
+        )
+    )
+    return list(session.scalars(query.order_by(DuplicateCandidate.id).with_for_update()))
 
 
 def _reopen_pair(pair: DuplicateCandidate | None, merge: PersonMerge) -> None:

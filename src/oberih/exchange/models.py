@@ -149,12 +149,19 @@ class MatchReview(Base):
 class DuplicateCandidate(Base):
     """Two persons of the register that may be one (``oberih dedup``), for an officer to judge
     (``exchange.duplicates``): merged (confirmed, with the merge that did it) or rejected.
-    Undoing the merge reopens the pair (``exchange.merge.undo_merge``)."""
+    Undoing the merge reopens the pair (``exchange.merge.undo_merge``).
+
+    A merge that absorbs one of an open pair's persons into a third closes the pair as
+    superseded (with that merge) and queues the survivor and the pair's other person in its
+    place (``queued_by_merge_id``); undoing the merge reopens the one and withdraws the other.
+    """
 
     __tablename__ = "exchange_duplicate_candidate"
     __table_args__ = (
         UniqueConstraint("person_id", "other_person_id"),
         Index("ix_exchange_duplicate_candidate_status", "status"),
+        # The pairs of a person, whichever of the two they are (a merge's, 0023).
+        Index("ix_exchange_duplicate_candidate_other_person_id", "other_person_id"),
         # The officers' list: open pairs oldest first, by keyset (0019).
         Index(
             "ix_exchange_duplicate_candidate_open",
@@ -170,13 +177,16 @@ class DuplicateCandidate(Base):
     other_person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     score: Mapped[float] = mapped_column(Float)
     fields: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
-    status: Mapped[str] = mapped_column(String(16))  # open|confirmed|rejected
+    status: Mapped[str] = mapped_column(String(16))  # open|confirmed|rejected|superseded
     found_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    # The decision in force (empty while open); ``merge_id`` stays after an undo, so the
-    # reopened pair still names the merge that was undone.
+    # The decision in force (empty while open); ``merge_id`` (the merge that confirmed or
+    # superseded the pair) stays after an undo, so the reopened pair still names the merge
+    # that was undone.
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(160))
     merge_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The merge that queued this pair in place of a pair it superseded (None: ``oberih dedup``).
+    queued_by_merge_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class PersonMerge(Base):

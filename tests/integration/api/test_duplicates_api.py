@@ -14,13 +14,20 @@ from oberih.audit.models import AuditEventRow, AuditInboxRow
 from oberih.auth.principals import Principal, Role
 from oberih.db.engine import make_session_factory
 from oberih.exchange.dedup import find_duplicates
-from oberih.exchange.merge import merge_persons
+from oberih.exchange.merge import merge_persons, undo_merge
+from oberih.exchange.models import PersonMerge
 from oberih.exchange.resolution import Resolver
 from oberih.persons.facts import FactKind
 from oberih.persons.services import create_person, find_person_by_identifier, get_state
 from tests.factories import new_fact
 from tests.integration.api.conftest import OFFICER_KYIV, PURPOSE, World
-from tests.integration.exchange.helpers import NOW, TWICE_UNZR, register_twice
+from tests.integration.exchange.helpers import (
+    NOW,
+    TWICE_UNZR,
+    left_open,
+    register_overlapping,
+    register_twice,
+)
 
 ADMIN = Principal(subject="admin-1", role=Role.registry_admin)
 DUPLICATES = "/api/v1/exchange/duplicates"
@@ -128,6 +135,7 @@ def test_a_merge_the_register_refuses_is_a_409(world: World) -> None:
         merge_persons(
             session, survivor_id=world.kyiv_person, absorbed_id=first, actor="o-1", now=NOW
         )
+        left_open(session, uuid.UUID(pair["duplicate_id"]))
     refused = world.client.post(
         f"{DUPLICATES}/{pair['duplicate_id']}/merge",
         json={"survivor_id": str(second)},
@@ -135,6 +143,71 @@ def test_a_merge_the_register_refuses_is_a_409(world: World) -> None:
     )
     assert refused.status_code == 409, refused.text
     assert "undo that merge first" in refused.json()["detail"]
+
+
+def test_a_merge_supersedes_the_absorbed_persons_other_pairs_in_the_list(world: World) -> None:
+    # Open pairs A-B and B-C: B merged into A leaves B-C undecidable (B is absorbed); A-C is
+    # the question now.
+    with make_session_factory(world.engine)() as session, session.begin():
+        persons = register_overlapping(session)
+        find_duplicates(session, resolver=Resolver(), now=NOW)
+    names = {str(person_id): name for name, person_id in persons.items()}
+
+    def listed() -> dict[str, dict[str, Any]]:
+        response = world.client.get(DUPLICATES, headers=_admin(world))
+        assert response.status_code == 200, response.text
+        return {
+            "".join(sorted(names[item["person_id"]] + names[item["other_person_id"]])): item
+            for item in response.json()["items"]
+            if item["person_id"] in names and item["other_person_id"] in names
+        }
+
+    before = listed()
+    assert set(before) == {"AB", "BC"}
+    merged = world.client.post(
+        f"{DUPLICATES}/{before['AB']['duplicate_id']}/merge",
+        json={"survivor_id": str(persons["A"])},
+        headers=_admin(world),
+    )
+    assert merged.status_code == 200, merged.text
+    merge_id = merged.json()["merge_id"]
+    after = listed()
+    assert set(after) == {"AC"}
+    assert after["AC"]["queued_by_merge_id"] == merge_id and after["AC"]["merge_id"] is None
+
+    superseded = f"{DUPLICATES}/{before['BC']['duplicate_id']}"
+    shown = world.client.get(superseded, headers=_admin(world))
+    assert shown.status_code == 200, shown.text
+    detail = shown.json()
+    assert (detail["duplicate"]["status"], detail["duplicate"]["merge_id"]) == (
+        "superseded",
+        merge_id,
+    )
+    assert detail["merge"]["merge_id"] == merge_id
+    assert (detail["merge"]["survivor_id"], detail["merge"]["absorbed_id"]) == (
+        str(persons["A"]),
+        str(persons["B"]),
+    )
+    refused = world.client.post(
+        f"{superseded}/merge", json={"survivor_id": str(persons["C"])}, headers=_admin(world)
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["title"] == "this duplicate pair is already decided"
+    assert refused.json()["detail"] == (
+        f"superseded by merge {merge_id}: decide the survivor's pair instead"
+    )
+
+    with make_session_factory(world.engine)() as session, session.begin():
+        merge = session.get(PersonMerge, uuid.UUID(merge_id))
+        assert merge is not None
+        undo_merge(session, merge=merge, actor="officer-2", now=NOW + dt.timedelta(hours=1))
+    assert {name: item["duplicate_id"] for name, item in listed().items()} == {
+        name: item["duplicate_id"] for name, item in before.items()
+    }
+    withdrawn = world.client.get(
+        f"{DUPLICATES}/{after['AC']['duplicate_id']}", headers=_admin(world)
+    )
+    assert withdrawn.status_code == 404, withdrawn.text
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,11 @@ import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oberih.exchange.duplicates import get_duplicate
+from oberih.exchange.models import DuplicateCandidate
 from oberih.exchange.signing import KeyRing, key_entry, registered_key, sign_batch
 from oberih.identifiers import make_rnokpp, make_unzr
 from oberih.persons.facts import FactKind
@@ -66,6 +69,53 @@ def register_twice(session: Session) -> tuple[uuid.UUID, uuid.UUID]:
         now=NOW - dt.timedelta(days=300),
     ).person_id
     return first, second
+
+
+# Records of men ``oberih dedup`` pairs A-B (the birth date and place differ) and B-C (the
+# patronymic differs), but not A-C (all three differ); D is C recorded again.
+OVERLAPPING = {
+    "A": {},
+    "B": {"birth_date": "1990-08-27", "birth_place": "м. Львів"},
+    "C": {"patronymic": "Андрійович", "birth_date": "1990-08-27", "birth_place": "м. Львів"},
+    "D": {"patronymic": "Андрійович", "birth_date": "1990-08-27", "birth_place": "м. Львів"},
+}
+
+
+def register_overlapping(session: Session, names: str = "ABC") -> dict[str, uuid.UUID]:
+    """The persons ``names`` of ``OVERLAPPING``, by name."""
+    base = {
+        "surname": "Ґудзь",
+        "given_name": "Тарас",
+        "patronymic": "Остапович",
+        "birth_date": BIRTH.isoformat(),
+        "birth_place": "м. Полтава",
+        "sex": "male",
+    }
+    return {
+        name: create_person(
+            session,
+            facts=[new_fact(FactKind.identity, base | OVERLAPPING[name], source="civil_status")],
+            now=NOW - dt.timedelta(days=30),
+        ).person_id
+        for name in names
+    }
+
+
+def pairs_by_name(session: Session, persons: dict[str, uuid.UUID]) -> dict[str, DuplicateCandidate]:
+    """Every pair queued for ``persons`` (``DuplicateCandidate``), by their names: "AB"."""
+    names = {person_id: name for name, person_id in persons.items()}
+    return {
+        "".join(sorted(names[pair.person_id] + names[pair.other_person_id])): pair
+        for pair in session.scalars(select(DuplicateCandidate))
+        if pair.person_id in names and pair.other_person_id in names
+    }
+
+
+def left_open(session: Session, pair_id: uuid.UUID) -> None:
+    """A pair as a merge of one of its persons into a third left it before migration 0023:
+    open, though the register refuses to merge an absorbed person."""
+    pair = get_duplicate(session, pair_id)
+    pair.status, pair.decided_at, pair.decided_by, pair.merge_id = "open", None, None, None
 
 
 def subject(**changes: Any) -> dict[str, Any]:

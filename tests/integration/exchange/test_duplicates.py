@@ -30,7 +30,13 @@ from oberih.exchange.resolution import Resolver
 from oberih.persons.facts import FactKind
 from oberih.persons.services import create_person, find_person_by_identifier, get_state
 from tests.factories import identity_payload, new_fact
-from tests.integration.exchange.helpers import NOW, RNOKPP, TWICE_UNZR, register_twice
+from tests.integration.exchange.helpers import (
+    NOW,
+    RNOKPP,
+    TWICE_UNZR,
+    left_open,
+    register_twice,
+)
 
 FOUND = NOW + dt.timedelta(days=1)
 LATER = NOW + dt.timedelta(days=2)
@@ -180,6 +186,7 @@ def test_a_merge_the_register_refuses_leaves_the_pair_open(engine: Engine) -> No
             now=NOW,
         ).person_id
         merge_persons(session, survivor_id=third, absorbed_id=first, actor="officer-1", now=LATER)
+        left_open(session, pair_id)
     with sessions() as session, session.begin(), pytest.raises(MergeNotAllowed):
         merge_duplicate(session, pair_id=pair_id, survivor_id=second, actor="o-1", now=LATER)
     with sessions() as session:

@@ -14,7 +14,7 @@ from oberih.cli import app
 from oberih.db.engine import make_session_factory
 from oberih.exchange.duplicates import get_duplicate
 from oberih.persons.services import find_person_by_identifier, get_state
-from tests.integration.exchange.helpers import TWICE_UNZR, register_twice
+from tests.integration.exchange.helpers import TWICE_UNZR, register_overlapping, register_twice
 
 NO_SUCH = "00000000-0000-4000-8000-000000000000"
 
@@ -79,6 +79,55 @@ def test_a_pair_rejected_is_not_decided_again(engine: Engine, database_url: str)
                      *command[1:])  # fmt: skip
         assert again.exit_code == 1
         assert again.output.strip() == "oberih: refused: this duplicate pair is already decided"
+
+
+def test_a_merge_supersedes_the_absorbed_persons_other_pairs_until_undone(
+    engine: Engine, database_url: str
+) -> None:
+    with make_session_factory(engine)() as session, session.begin():
+        persons = register_overlapping(session)
+    names = {str(person_id): name for name, person_id in persons.items()}
+    assert json.loads(_run(database_url, "dedup").output)["queued"] == 2
+
+    def listed() -> dict[str, str]:
+        result = _run(database_url, "exchange", "duplicates", "list")
+        assert result.exit_code == 0, result.output
+        items = [json.loads(line) for line in result.output.strip().splitlines()]
+        return {
+            "".join(sorted(names[item["person_id"]] + names[item["other_person_id"]])): item[
+                "duplicate_id"
+            ]
+            for item in items
+        }
+
+    before = listed()
+    assert set(before) == {"AB", "BC"}
+    merged = _run(database_url, "exchange", "duplicates", "merge", before["AB"], str(persons["A"]))
+    assert merged.exit_code == 0, merged.output
+    merge_id = json.loads(merged.output)["merge_id"]
+    after = listed()
+    assert set(after) == {"AC"}
+
+    shown = _run(database_url, "exchange", "duplicates", "show", before["BC"])
+    assert shown.exit_code == 0, shown.output
+    detail = json.loads(shown.output)
+    assert (detail["duplicate"]["status"], detail["duplicate"]["merge_id"]) == (
+        "superseded",
+        merge_id,
+    )
+    assert detail["merge"]["absorbed_id"] == str(persons["B"])
+    refused = _run(database_url, "exchange", "duplicates", "reject", before["BC"])
+    assert refused.exit_code == 1
+    assert refused.output.strip() == (
+        "oberih: refused: this duplicate pair is already decided: "
+        f"superseded by merge {merge_id}: decide the survivor's pair instead"
+    )
+
+    undone = _run(database_url, "exchange", "unmerge", merge_id)
+    assert undone.exit_code == 0, undone.output
+    assert listed() == before
+    gone = _run(database_url, "exchange", "duplicates", "show", after["AC"])
+    assert gone.output.strip() == f"oberih: no such duplicate pair: {after['AC']}"
 
 
 def test_a_survivor_outside_the_pair_is_refused_in_one_line(
