@@ -300,14 +300,40 @@ def _undo_settlements(session: Session, merge: PersonMerge, now: dt.datetime) ->
 
 def _withdraw(session: Session, pair: DuplicateCandidate) -> None:
     """A pair a merge queued goes when the merge is undone, unless an officer decided it
-    (confirmed or rejected: that decision stands). Superseded since by another merge, the
-    pair that merge queued in its place goes with it, on the same terms."""
+    (confirmed or rejected: that decision stands), or it stands in for a pair another merge in
+    force superseded (it stays, as that merge's). Superseded since by another merge, the pair
+    that merge queued in its place goes with it, on the same terms."""
     current: DuplicateCandidate | None = pair
     while current is not None and current.status in ("open", "superseded"):
+        heir = _standing_in_for(session, current)
+        if heir is not None:
+            current.queued_by_merge_id = heir.id
+            break
         following = _queued_in_place_of(session, current) if current.status != "open" else None
         session.delete(current)
+        session.flush()
         current = following
-    session.flush()
+
+
+def _standing_in_for(session: Session, pair: DuplicateCandidate) -> PersonMerge | None:
+    """A merge in force into one of the pair's persons that superseded the absorbed person's
+    pair with the other one: this pair asks that pair's question too. (It found this pair
+    known, and queued none in that one's place.)"""
+    persons = (pair.person_id, pair.other_person_id)
+    merges = session.scalars(
+        select(PersonMerge)
+        .where(PersonMerge.survivor_id.in_(persons), PersonMerge.undone_at.is_(None))
+        .order_by(PersonMerge.merged_at, PersonMerge.id)
+    )
+    for merge in merges:
+        other = persons[1] if persons[0] == merge.survivor_id else persons[0]
+        replaced = _queued_pair(session, merge.absorbed_id, other)
+        if replaced is not None and (replaced.status, replaced.merge_id) == (
+            "superseded",
+            merge.id,
+        ):
+            return merge
+    return None
 
 
 def _queued_in_place_of(session: Session, pair: DuplicateCandidate) -> DuplicateCandidate | None:

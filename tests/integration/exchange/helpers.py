@@ -72,12 +72,14 @@ def register_twice(session: Session) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 # Records of men ``oberih dedup`` pairs A-B (the birth date and place differ) and B-C (the
-# patronymic differs), but not A-C (all three differ); D is C recorded again.
+# patronymic differs), but not A-C (all three differ); D is C recorded again; F is paired
+# with A and C (one difference each), not with B.
 OVERLAPPING = {
     "A": {},
     "B": {"birth_date": "1990-08-27", "birth_place": "м. Львів"},
     "C": {"patronymic": "Андрійович", "birth_date": "1990-08-27", "birth_place": "м. Львів"},
     "D": {"patronymic": "Андрійович", "birth_date": "1990-08-27", "birth_place": "м. Львів"},
+    "F": {"patronymic": "Андрійович"},
 }
 
 

@@ -8,6 +8,8 @@ queued in its place, unless a pair of those two is known already.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 
 import pytest
@@ -15,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from oberih.audit.events import as_utc
-from oberih.db.engine import make_session_factory
+from oberih.db.engine import make_engine, make_session_factory
 from oberih.exchange.dedup import find_duplicates
 from oberih.exchange.duplicates import (
     DuplicateClosed,
@@ -191,6 +193,35 @@ def test_merges_undone_in_any_order_leave_the_queue_as_before_them(engine: Engin
     assert _statuses(sessions, persons) == before
 
 
+def test_a_pair_two_merges_put_in_place_stays_while_either_is_in_force(engine: Engine) -> None:
+    # E is B recorded again: dedup pairs A-B, B-C, A-E, B-E and C-E. B merged into A puts A-C
+    # in place of B-C; E merged into C supersedes A-E, whose place A-C holds already.
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        persons = register_overlapping(session)
+        persons["E"] = register_overlapping(session, "B")["B"]
+        find_duplicates(session, resolver=Resolver(), now=FOUND)
+    before = _statuses(sessions, persons)
+    assert set(before) == {"AB", "BC", "AE", "BE", "CE"}
+    first = _merge(sessions, persons, "AB", survivor="A")
+    second = _merge(sessions, persons, "CE", survivor="C")
+    with sessions() as session:
+        pairs = pairs_by_name(session, persons)
+        assert (pairs["AC"].status, pairs["AC"].queued_by_merge_id) == ("open", first)
+        assert (pairs["AE"].status, pairs["AE"].merge_id) == ("superseded", second)
+    _undo(sessions, first)
+    with sessions() as session:
+        pairs = pairs_by_name(session, persons)
+        # A-C asks whether A is E (absorbed into C): it stays, as the second merge's.
+        assert (pairs["AC"].status, pairs["AC"].queued_by_merge_id) == ("open", second)
+        assert {name: pair.status for name, pair in pairs.items()} == {
+            "AB": "open", "BC": "open", "BE": "superseded", "CE": "confirmed",
+            "AE": "superseded", "AC": "open",
+        }  # fmt: skip
+    _undo(sessions, second)
+    assert _statuses(sessions, persons) == before
+
+
 def test_a_merge_outside_the_queue_supersedes_the_pairs_too(engine: Engine) -> None:
     # ``oberih exchange merge`` of two persons no pair names.
     sessions = make_session_factory(engine)
@@ -223,3 +254,54 @@ def test_dedup_leaves_out_a_person_absorbed(engine: Engine) -> None:
     assert _statuses(sessions, persons) == {
         "AB": "open", "BC": "open", "AE": "open", "CE": "open", "BE": "open",
     }  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_two_merges_putting_one_pair_in_place_at_once_queue_it_once(
+    postgres_database_url: str,
+) -> None:
+    # B into A puts A-C in place of B-C while F into C puts C-A in place of A-F: no pair is
+    # locked by both, and the second insert of the pair waits for the first merge's end.
+    engine = make_engine(postgres_database_url)
+    try:
+        sessions = make_session_factory(engine)
+        persons = _queued(sessions, "ABCF")
+        assert set(_statuses(sessions, persons)) == {"AB", "BC", "AF", "CF"}
+        second: list[uuid.UUID | Exception] = []
+
+        def merge_f_into_c() -> None:
+            try:
+                second.append(_merge(sessions, persons, "CF", survivor="C"))
+            except Exception as exc:  # the test says what it was
+                second.append(exc)
+
+        other = threading.Thread(target=merge_f_into_c)
+        try:
+            with sessions() as session, session.begin():
+                pair_id = pairs_by_name(session, persons)["AB"].id
+                first = merge_duplicate(
+                    session, pair_id=pair_id, survivor_id=persons["A"], actor="o-1", now=LATER
+                ).id
+                other.start()
+                deadline = time.monotonic() + 30
+                while not _waiting_for_a_lock(engine) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert _waiting_for_a_lock(engine)
+        finally:
+            other.join(timeout=30)
+        assert len(second) == 1 and isinstance(second[0], uuid.UUID), second
+        with sessions() as session:
+            pairs = pairs_by_name(session, persons)
+            assert (pairs["AC"].status, pairs["AC"].queued_by_merge_id) == ("open", first)
+            assert (pairs["AF"].status, pairs["AF"].merge_id) == ("superseded", second[0])
+    finally:
+        engine.dispose()
+
+
+def _waiting_for_a_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).scalar_one()
+    return bool(waiting)
