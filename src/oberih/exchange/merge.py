@@ -324,7 +324,7 @@ def _standing_in_for(session: Session, pair: DuplicateCandidate) -> PersonMerge 
         select(PersonMerge)
         .where(PersonMerge.survivor_id.in_(persons), PersonMerge.undone_at.is_(None))
         .order_by(PersonMerge.merged_at, PersonMerge.id)
-    )
+    ).all()
     for merge in merges:
         other = persons[1] if persons[0] == merge.survivor_id else persons[0]
         replaced = _queued_pair(session, merge.absorbed_id, other)
