@@ -159,8 +159,7 @@ class DuplicateCandidate(Base):
     __tablename__ = "exchange_duplicate_candidate"
     __table_args__ = (
         UniqueConstraint("person_id", "other_person_id"),
-        Index("ix_exchange_duplicate_candidate_status", "status"),
-        # The pairs of a person, whichever of the two they are (a merge's, 0023).
+        # The pairs of a person, whichever of the two they are (a merge's, 0021).
         Index("ix_exchange_duplicate_candidate_other_person_id", "other_person_id"),
         # The officers' list: open pairs oldest first, by keyset (0019).
         Index(

@@ -78,7 +78,7 @@ _MERGE = sa.table(
 
 
 def test_pairs_earlier_merges_left_open_are_answered_by_them(engine: Engine) -> None:
-    """Migration 0023: an open pair of a person a merge in force absorbed, which no decision
+    """Migration 0021: an open pair of a person a merge in force absorbed, which no decision
     could close, is confirmed by the merge (the other is its survivor) or superseded by it."""
     config = alembic_config(engine)
     with engine.begin() as connection:

@@ -114,7 +114,7 @@ def pairs_by_name(session: Session, persons: dict[str, uuid.UUID]) -> dict[str, 
 
 
 def left_open(session: Session, pair_id: uuid.UUID) -> None:
-    """A pair as a merge of one of its persons into a third left it before migration 0023:
+    """A pair as a merge of one of its persons into a third left it before migration 0021:
     open, though the register refuses to merge an absorbed person."""
     pair = get_duplicate(session, pair_id)
     pair.status, pair.decided_at, pair.decided_by, pair.merge_id = "open", None, None, None

@@ -12,7 +12,10 @@ when the other person is the survivor, superseded otherwise (undoing that merge 
 No pair is queued in their place: a pair's score needs the matcher, not SQL; ``oberih dedup``
 queues the survivor's pairs that score high enough.
 
-Revision ID: 0023
+The index of the pairs by status alone goes: the officers' list reads the partial index of open
+pairs (0019), and nothing else looks pairs up by status.
+
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-11-27
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
@@ -56,6 +59,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_exchange_duplicate_candidate_other_person_id", ["other_person_id"], unique=False
         )
+        batch_op.drop_index("ix_exchange_duplicate_candidate_status")
     op.execute(ANSWER_LEFT_OPEN)
 
 
@@ -63,5 +67,6 @@ def downgrade() -> None:
     # The pairs keep their status: before this revision a pair not open was not listed, and no
     # decision on it was taken. Which merge queued a pair is lost.
     with op.batch_alter_table("exchange_duplicate_candidate", schema=None) as batch_op:
+        batch_op.create_index("ix_exchange_duplicate_candidate_status", ["status"], unique=False)
         batch_op.drop_index("ix_exchange_duplicate_candidate_other_person_id")
         batch_op.drop_column("queued_by_merge_id")
