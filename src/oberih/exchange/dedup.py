@@ -48,7 +48,7 @@ def find_duplicates(session: Session, *, resolver: Resolver, now: dt.datetime) -
             if profile is None or not (profile.surname and profile.given_name):
                 continue
             for other_id, other in resolver.candidates(session, profile):
-                pair = _ordered(person_id, other_id)
+                pair = ordered_pair(person_id, other_id)
                 if other_id == person_id or other_id in absorbed or pair in known:
                     continue
                 result = scorer.score(profile, other)
@@ -56,7 +56,7 @@ def find_duplicates(session: Session, *, resolver: Resolver, now: dt.datetime) -
                     continue
                 known.add(pair)
                 report.queued += 1
-                session.add(queued_pair(pair, result, now=now))
+                session.add(new_pair(pair, result, now=now))
         session.flush()
     return report
 
@@ -79,14 +79,14 @@ class PairScorer:
     def score_stored(self, person_id: uuid.UUID, other_id: uuid.UUID) -> Score | None:
         """Two stored persons, the smaller id as the record, as ``find_duplicates`` reading
         the persons in id order would score them; None when either has no identifying fields."""
-        first, second = _ordered(person_id, other_id)
+        first, second = ordered_pair(person_id, other_id)
         profile, other = stored_profile(self._session, first), stored_profile(self._session, second)
         if profile is None or other is None:
             return None
         return self.score(profile, other)
 
 
-def queued_pair(
+def new_pair(
     persons: tuple[uuid.UUID, uuid.UUID],
     result: Score,
     *,
@@ -95,7 +95,7 @@ def queued_pair(
 ) -> DuplicateCandidate:
     """An open pair of two persons (smaller id first) with its score, and each field's weight
     and the level that gave it, as the officer sees them side by side."""
-    first, second = _ordered(*persons)
+    first, second = ordered_pair(*persons)
     return DuplicateCandidate(
         id=uuid.uuid4(),
         person_id=first,
@@ -108,5 +108,6 @@ def queued_pair(
     )
 
 
-def _ordered(one: uuid.UUID, other: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+def ordered_pair(one: uuid.UUID, other: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+    """Two persons as a pair stores them: the smaller id first."""
     return (one, other) if one < other else (other, one)

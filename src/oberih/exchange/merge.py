@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from oberih.audit.events import AuditEvent
 from oberih.documents.services import revoke_stale_documents_of
-from oberih.exchange.dedup import PairScorer, queued_pair
+from oberih.exchange.dedup import PairScorer, new_pair, ordered_pair
 from oberih.exchange.models import DuplicateCandidate, PersonMerge
 from oberih.persons.facts import Fact, FactKind, NewFact
 from oberih.persons.services import append_facts, load_facts
@@ -266,9 +266,7 @@ def _stand_in(
     result = scorer.score_stored(merge.survivor_id, other_id)
     if result is None:
         return None
-    stand_in = queued_pair(
-        (merge.survivor_id, other_id), result, now=now, queued_by_merge_id=merge.id
-    )
+    stand_in = new_pair((merge.survivor_id, other_id), result, now=now, queued_by_merge_id=merge.id)
     savepoint = session.begin_nested()
     try:
         session.add(stand_in)
@@ -385,7 +383,7 @@ def _reopen_pair(pair: DuplicateCandidate | None, merge: PersonMerge) -> None:
 def _queued_pair(session: Session, one: uuid.UUID, other: uuid.UUID) -> DuplicateCandidate | None:
     """The pair ``oberih dedup`` queued for these two persons (smaller id first), if any,
     locked for this transaction."""
-    first, second = sorted((one, other))
+    first, second = ordered_pair(one, other)
     query = select(DuplicateCandidate).where(
         DuplicateCandidate.person_id == first, DuplicateCandidate.other_person_id == second
     )

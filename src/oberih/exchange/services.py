@@ -334,7 +334,7 @@ class Processor:
                     # Two workers' chunks locked the same rows in another order (name counts,
                     # a person in both): the database chose this one; the chunk is taken again.
                     deadlocks += 1
-                    _log_rolled_back(keys, error, "taken again")
+                    _log_rolled_back(keys, error, as_a_chunk=True)
                     continue
                 if _raced(error) and races < MAX_RACES:
                     # A key another worker committed first, most often a record re-sent in two
@@ -342,9 +342,9 @@ class Processor:
                     # finds it committed and ends the re-send a duplicate. Record by record, a
                     # transaction each, was a slow way to the same end.
                     races += 1
-                    _log_rolled_back(keys, error, "taken again")
+                    _log_rolled_back(keys, error, as_a_chunk=True)
                     continue
-                _log_rolled_back(keys, error, "its records taken one per transaction")
+                _log_rolled_back(keys, error, as_a_chunk=False)
                 done += self._one_by_one(keys)
                 deadlocks = races = 0
                 continue
@@ -710,14 +710,22 @@ def _raced(error: DatabaseError) -> bool:
     return isinstance(_driver_error(error), UniqueViolation)
 
 
-def _log_rolled_back(keys: list[tuple[uuid.UUID, int]], error: DatabaseError, then: str) -> None:
+def _log_rolled_back(
+    keys: list[tuple[uuid.UUID, int]], error: DatabaseError, *, as_a_chunk: bool
+) -> None:
     """A chunk rolled back by the database: nothing is lost, and the log says what comes next.
-    Taken again is routine between two workers (info); one record per transaction is slower
-    and means a record may be at fault (warning)."""
-    level = logging.INFO if then == "taken again" else logging.WARNING
-    logger.log(
-        level, "chunk of %d records rolled back (%s): %s", len(keys), _error_name(error), then
-    )
+    Taken again as a chunk is routine between two workers (info); one record per transaction is
+    slower and means a record may be at fault (warning)."""
+    if as_a_chunk:
+        logger.info(
+            "chunk of %d records rolled back (%s): taken again", len(keys), _error_name(error)
+        )
+    else:
+        logger.warning(
+            "chunk of %d records rolled back (%s): its records taken one per transaction",
+            len(keys),
+            _error_name(error),
+        )
 
 
 def _error_name(error: DatabaseError) -> str:

@@ -22,6 +22,7 @@ from oberih.persons.services import create_person, find_person_by_identifier, ge
 from tests.factories import new_fact
 from tests.integration.api.conftest import OFFICER_KYIV, PURPOSE, World
 from tests.integration.exchange.helpers import (
+    IDENTITY,
     NOW,
     TWICE_UNZR,
     left_open,
@@ -299,15 +300,4 @@ def _audited(session: Any, *persons: uuid.UUID) -> list[tuple[str, uuid.UUID]]:
 
 
 def _taras_again() -> Any:
-    return new_fact(
-        FactKind.identity,
-        {
-            "surname": "Ґудзь",
-            "given_name": "Тарас",
-            "patronymic": "Остапович",
-            "birth_date": "1990-03-15",
-            "birth_place": "м. Полтава",
-            "sex": "male",
-        },
-        source="civil_status",
-    )
+    return new_fact(FactKind.identity, IDENTITY, source="civil_status")

@@ -19,7 +19,7 @@ from oberih.exchange.services import Processor, receive_batch
 from oberih.exchange.settings import KEY_RING_SERVICE
 from oberih.identifiers import make_document_number
 from oberih.persons.facts import FactKind
-from oberih.persons.services import create_person
+from oberih.persons.services import create_person, get_state
 from tests.factories import new_fact
 from tests.integration.api.conftest import OFFICER_KYIV, PURPOSE, World, citizen
 from tests.integration.exchange.helpers import (
@@ -172,19 +172,7 @@ def test_a_citizen_or_an_officer_may_not_read_a_batch(world: World, caller: str)
 
 
 def test_an_officer_decides_an_uncertain_identity(world: World) -> None:
-    keys = SourceKeys("border")
-    install_keys(world, keys)
-    with make_session_factory(world.engine)() as session, session.begin():
-        person_id = register_person(session)
-    body = lines(
-        message(
-            "x-1", "exit", {"crossed_on": "2026-11-01"},
-            surname="Гудзь", patronymic=None, sex=None,
-        )
-    )  # fmt: skip
-    response = send(world, keys, body)
-    assert response.status_code == 202
-    drain(world)
+    person_id = _open_reviews(world, 1)
     reviews = world.client.get(
         "/api/v1/exchange/reviews", headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION")
     ).json()
@@ -208,7 +196,9 @@ def test_an_officer_decides_an_uncertain_identity(world: World) -> None:
         headers=world.headers(ADMIN, purpose="DATA-CLARIFICATION"),
     )
     assert again.status_code == 409
-    assert dt.date(2026, 11, 1)  # the crossing keeps its own day (checked in the intake tests)
+    with make_session_factory(world.engine)() as session:  # the crossing keeps its own day
+        [crossing] = get_state(session, person_id).border_crossings
+    assert (crossing.data["direction"], crossing.valid_from) == ("exit", dt.date(2026, 11, 1))
 
 
 def _every_page(world: World, path: str, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -244,25 +234,27 @@ def test_the_quarantine_is_listed_page_by_page_to_its_end(world: World) -> None:
     assert [item["raw"] for item in items] == broken  # oldest first, then in line order
 
 
-def _five_open_reviews(world: World) -> None:
-    """Five border crossings under a misspelled name and no identifier: five open reviews."""
+def _open_reviews(world: World, count: int) -> uuid.UUID:
+    """``count`` border crossings (x-1, x-2, ...) under a misspelled name and no identifier of
+    the registered person: as many open reviews. Returns the person, their one candidate."""
     keys = SourceKeys("border")
     install_keys(world, keys)
     with make_session_factory(world.engine)() as session, session.begin():
-        register_person(session)
+        person_id = register_person(session)
     body = lines(
         *(
             message(f"x-{n}", "exit", {"crossed_on": f"2026-11-0{n}"},
                     surname="Гудзь", patronymic=None, sex=None)
-            for n in range(1, 6)
+            for n in range(1, count + 1)
         )
     )  # fmt: skip
     assert send(world, keys, body).status_code == 202
     drain(world)
+    return person_id
 
 
 def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None:
-    _five_open_reviews(world)
+    _open_reviews(world, 5)
 
     items, pages = _every_page(world, "/api/v1/exchange/reviews", limit=2)
 
@@ -276,7 +268,7 @@ def test_open_reviews_are_listed_page_by_page_to_their_end(world: World) -> None
 
 
 def test_a_page_of_reviews_costs_the_same_statements_whatever_its_length(world: World) -> None:
-    _five_open_reviews(world)
+    _open_reviews(world, 5)
     statements: list[str] = []
 
     def count(*args: Any) -> None:
@@ -456,18 +448,7 @@ def test_a_correction_that_is_not_unicode_text_is_a_422(world: World, body: byte
 
 
 def test_a_link_chooses_among_the_candidates_compared(world: World) -> None:
-    keys = SourceKeys("border")
-    install_keys(world, keys)
-    with make_session_factory(world.engine)() as session, session.begin():
-        person_id = register_person(session)
-    body = lines(
-        message(
-            "x-1", "exit", {"crossed_on": "2026-11-01"},
-            surname="Гудзь", patronymic=None, sex=None,
-        )
-    )  # fmt: skip
-    assert send(world, keys, body).status_code == 202
-    drain(world)
+    person_id = _open_reviews(world, 1)
     headers = world.headers(ADMIN, purpose="DATA-CLARIFICATION")
     [review] = world.client.get("/api/v1/exchange/reviews", headers=headers).json()["items"]
     link = f"/api/v1/exchange/reviews/{review['review_id']}/link"
@@ -502,15 +483,7 @@ def _birth(world: World, record_id: str, surname: str, hours: int) -> None:
 
 
 def test_a_rejected_review_is_not_offered_again_after_births(world: World) -> None:
-    keys = SourceKeys("border")
-    install_keys(world, keys)
-    with make_session_factory(world.engine)() as session, session.begin():
-        register_person(session)
-    crossing = message(
-        "x-1", "exit", {"crossed_on": "2026-11-01"}, surname="Гудзь", patronymic=None, sex=None
-    )
-    assert send(world, keys, lines(crossing)).status_code == 202
-    drain(world)
+    _open_reviews(world, 1)
     officer = world.headers(ADMIN, purpose="DATA-CLARIFICATION")
     [review] = world.client.get("/api/v1/exchange/reviews", headers=officer).json()["items"]
     rejected = world.client.post(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from typing import Any
 
 import pytest
 from httpx import Response
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from oberih.audit.models import AuditInboxRow
 from oberih.auth.principals import Principal, Role
@@ -20,7 +19,7 @@ from oberih.exchange.resolution import Resolver
 from oberih.persons.models import FactRow
 from oberih.persons.services import find_person_by_identifier, get_state
 from tests.integration.api.conftest import OFFICER_KYIV, PURPOSE, World, citizen
-from tests.integration.exchange.helpers import NOW, TWICE_UNZR, register_twice
+from tests.integration.exchange.helpers import NOW, TWICE_UNZR, register_twice, waits_for_a_lock
 
 ADMIN = Principal(subject="admin-1", role=Role.registry_admin)
 OTHER_ADMIN = Principal(subject="admin-2", role=Role.registry_admin)
@@ -200,10 +199,7 @@ def test_of_two_officers_undoing_one_merge_the_second_is_refused(world: World) -
                 session, merge=get_merge(session, uuid.UUID(merge_id)), actor="admin-1", now=NOW
             )
             second.start()
-            deadline = time.monotonic() + 30
-            while not _waiting_for_a_lock(world.engine) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert _waiting_for_a_lock(world.engine)
+            assert waits_for_a_lock(world.engine)
     finally:
         second.join(timeout=30)
     assert not second.is_alive()
@@ -215,12 +211,3 @@ def test_of_two_officers_undoing_one_merge_the_second_is_refused(world: World) -
         merge = get_merge(session, uuid.UUID(merge_id))
         written = len(merge.copies) + len(merge.released)  # copies, and releases of identifiers
     assert _retractions(world, merge_id) == written  # each retracted once, not twice
-
-
-def _waiting_for_a_lock(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        waiting = connection.exec_driver_sql(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).scalar_one()
-    return bool(waiting)

@@ -1,18 +1,21 @@
-"""Shared test data for the exchange: a registered person, messages and signed batches."""
+"""Shared test data for the exchange: a registered person, messages and signed batches; and
+how a test sees that another transaction waits for a lock (PostgreSQL)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from oberih.exchange.duplicates import get_duplicate
-from oberih.exchange.models import DuplicateCandidate
+from oberih.exchange.models import DuplicateCandidate, ExchangeRecord
+from oberih.exchange.services import Processor, claim_record
 from oberih.exchange.signing import KeyRing, key_entry, registered_key, sign_batch
 from oberih.identifiers import make_rnokpp, make_unzr
 from oberih.persons.facts import FactKind
@@ -25,15 +28,19 @@ RNOKPP = make_rnokpp(BIRTH, 7, "male")
 TWICE_UNZR = make_unzr(BIRTH, 78)
 
 
+# The man the exchange tests are about, as the civil status register knows him.
+IDENTITY = {
+    "surname": "Ґудзь",
+    "given_name": "Тарас",
+    "patronymic": "Остапович",
+    "birth_date": BIRTH.isoformat(),
+    "birth_place": "м. Полтава",
+    "sex": "male",
+}
+
+
 def register_person(session: Session, *, surname: str = "Ґудзь") -> uuid.UUID:
-    identity = {
-        "surname": surname,
-        "given_name": "Тарас",
-        "patronymic": "Остапович",
-        "birth_date": BIRTH.isoformat(),
-        "birth_place": "м. Полтава",
-        "sex": "male",
-    }
+    identity = IDENTITY | {"surname": surname}
     result = create_person(
         session,
         facts=[
@@ -51,18 +58,10 @@ def register_twice(session: Session) -> tuple[uuid.UUID, uuid.UUID]:
     """``register_person``'s man, and the same man registered again from another register
     without his RNOKPP but with his UNZR and his death: a pair for ``oberih dedup``."""
     first = register_person(session)
-    identity = {
-        "surname": "Ґудзь",
-        "given_name": "Тарас",
-        "patronymic": "Остапович",
-        "birth_date": BIRTH.isoformat(),
-        "birth_place": "м. Полтава",
-        "sex": "male",
-    }
     second = create_person(
         session,
         facts=[
-            new_fact(FactKind.identity, identity, source="civil_status"),
+            new_fact(FactKind.identity, IDENTITY, source="civil_status"),
             new_fact(FactKind.identifier, {"identifier_kind": "unzr", "value": TWICE_UNZR}),
             new_fact(FactKind.death, {"date_of_death": "2026-10-20"}, source="civil_status"),
         ],
@@ -85,18 +84,12 @@ OVERLAPPING = {
 
 def register_overlapping(session: Session, names: str = "ABC") -> dict[str, uuid.UUID]:
     """The persons ``names`` of ``OVERLAPPING``, by name."""
-    base = {
-        "surname": "Ґудзь",
-        "given_name": "Тарас",
-        "patronymic": "Остапович",
-        "birth_date": BIRTH.isoformat(),
-        "birth_place": "м. Полтава",
-        "sex": "male",
-    }
     return {
         name: create_person(
             session,
-            facts=[new_fact(FactKind.identity, base | OVERLAPPING[name], source="civil_status")],
+            facts=[
+                new_fact(FactKind.identity, IDENTITY | OVERLAPPING[name], source="civil_status")
+            ],
             now=NOW - dt.timedelta(days=30),
         ).person_id
         for name in names
@@ -164,3 +157,38 @@ class SourceKeys:
 
     def sign(self, body: bytes) -> str:
         return sign_batch(body, private_key=self.private_key, kid=self.kid)
+
+
+def waits_for_a_lock(engine: Engine, *, within: float = 30.0) -> bool:
+    """Whether a session of ``engine``'s database waits for a lock within ``within`` seconds
+    (PostgreSQL's ``pg_stat_activity``): a second worker or officer blocked by the first, not
+    one that read the row as it was and went on."""
+    deadline = time.monotonic() + within
+    while True:
+        with engine.connect() as connection:
+            waiting = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).scalar_one()
+        if waiting or time.monotonic() >= deadline:
+            return bool(waiting)
+        time.sleep(0.05)
+
+
+def process_batch(processor: Processor, batch_id: uuid.UUID, *, one_record: bool) -> None:
+    """A batch's pending records in chunks, or each on the one-record path (a replay, an
+    officer's decision, the fallback of a refused chunk), in position order."""
+    if not one_record:
+        processor.process_pending()
+        return
+    with processor.sessions() as session:  # a CSV record's position is its line in the file
+        positions = session.scalars(
+            select(ExchangeRecord.position)
+            .where(ExchangeRecord.batch_id == batch_id)
+            .order_by(ExchangeRecord.position)
+        ).all()
+    for position in positions:
+        with processor.sessions() as session, session.begin():
+            record = claim_record(session, (batch_id, position))
+            assert record is not None
+            processor.process_record(session, record)

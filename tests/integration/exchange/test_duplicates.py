@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 import uuid
 
 import pytest
@@ -31,11 +30,13 @@ from oberih.persons.facts import FactKind
 from oberih.persons.services import create_person, find_person_by_identifier, get_state
 from tests.factories import identity_payload, new_fact
 from tests.integration.exchange.helpers import (
+    IDENTITY,
     NOW,
     RNOKPP,
     TWICE_UNZR,
     left_open,
     register_twice,
+    waits_for_a_lock,
 )
 
 FOUND = NOW + dt.timedelta(days=1)
@@ -201,7 +202,7 @@ def test_open_pairs_are_read_page_by_page_to_their_end(engine: Engine) -> None:
         for _ in range(2):
             create_person(
                 session,
-                facts=[new_fact(FactKind.identity, _TARAS, source="civil_status")],
+                facts=[new_fact(FactKind.identity, IDENTITY, source="civil_status")],
                 now=NOW,
             )
         find_duplicates(session, resolver=Resolver(), now=FOUND)
@@ -239,10 +240,7 @@ def test_of_two_officers_deciding_one_pair_the_second_waits_then_is_refused(
                     session, pair_id=pair_id, survivor_id=survivor, actor="officer-1", now=LATER
                 )
                 second.start()
-                deadline = time.monotonic() + 30
-                while not _waiting_for_a_lock(engine) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                assert _waiting_for_a_lock(engine)  # the pair is locked, not read as open
+                assert waits_for_a_lock(engine)  # the pair is locked, not read as open
         finally:
             second.join(timeout=30)
         assert not second.is_alive() and len(refused) == 1
@@ -250,22 +248,3 @@ def test_of_two_officers_deciding_one_pair_the_second_waits_then_is_refused(
             assert get_duplicate(session, pair_id).status == "confirmed"
     finally:
         engine.dispose()
-
-
-def _waiting_for_a_lock(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        waiting = connection.exec_driver_sql(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).scalar_one()
-    return bool(waiting)
-
-
-_TARAS = {
-    "surname": "Ґудзь",
-    "given_name": "Тарас",
-    "patronymic": "Остапович",
-    "birth_date": "1990-03-15",
-    "birth_place": "м. Полтава",
-    "sex": "male",
-}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 import uuid
 
 import pytest
@@ -31,7 +30,12 @@ from oberih.exchange.matching import score
 from oberih.exchange.merge import merge_persons, undo_merge
 from oberih.exchange.models import PersonMerge
 from oberih.exchange.resolution import Resolver, stored_profile
-from tests.integration.exchange.helpers import NOW, pairs_by_name, register_overlapping
+from tests.integration.exchange.helpers import (
+    NOW,
+    pairs_by_name,
+    register_overlapping,
+    waits_for_a_lock,
+)
 
 FOUND = NOW + dt.timedelta(days=1)
 LATER = NOW + dt.timedelta(days=2)
@@ -283,10 +287,7 @@ def test_two_merges_putting_one_pair_in_place_at_once_queue_it_once(
                     session, pair_id=pair_id, survivor_id=persons["A"], actor="o-1", now=LATER
                 ).id
                 other.start()
-                deadline = time.monotonic() + 30
-                while not _waiting_for_a_lock(engine) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                assert _waiting_for_a_lock(engine)
+                assert waits_for_a_lock(engine)
         finally:
             other.join(timeout=30)
         assert len(second) == 1 and isinstance(second[0], uuid.UUID), second
@@ -296,12 +297,3 @@ def test_two_merges_putting_one_pair_in_place_at_once_queue_it_once(
             assert (pairs["AF"].status, pairs["AF"].merge_id) == ("superseded", second[0])
     finally:
         engine.dispose()
-
-
-def _waiting_for_a_lock(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        waiting = connection.exec_driver_sql(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).scalar_one()
-    return bool(waiting)

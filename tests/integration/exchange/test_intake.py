@@ -15,7 +15,6 @@ from oberih.exchange.services import (
     NotQuarantined,
     Processor,
     batch_report,
-    claim_record,
     correct_record,
     decide_review,
     open_reviews,
@@ -29,6 +28,7 @@ from tests.integration.exchange.helpers import (
     SourceKeys,
     lines,
     message,
+    process_batch,
     register_person,
 )
 
@@ -353,15 +353,7 @@ def test_a_record_recorded_after_its_batch_was_received_is_quarantined(
     # Two hours ahead in UTC, though its clock's own reading is before the register's.
     naive["recorded_at"] = "2026-11-20T09:00:00-03:00"
     batch_id = submit(engine, SourceKeys("civil_status"), lines(ahead, skewed, naive))
-    work = processor(engine)
-    if one_record:
-        for position in (1, 2, 3):
-            with sessions() as session, session.begin():
-                record = claim_record(session, (batch_id, position))
-                assert record is not None
-                work.process_record(session, record)
-    else:
-        work.process_pending()
+    process_batch(processor(engine), batch_id, one_record=one_record)
     with sessions() as session:
         ended = {r.source_record_id: r for r in session.scalars(select(ExchangeRecord))}
         reason = "invalid: recorded_at is more than an hour after the batch was received"
@@ -402,19 +394,7 @@ def test_a_time_without_its_utc_offset_is_quarantined_naming_the_field(
             session, source="civil_status", body=body, signature=keys.sign(body),
             ring=keys.ring, now=NOW, batch_format=batch_format,
         ).id  # fmt: skip
-    work = processor(engine)
-    if one_record:
-        with sessions() as session:  # a CSV record's position is its row in the file
-            positions = session.scalars(
-                select(ExchangeRecord.position).where(ExchangeRecord.batch_id == batch_id)
-            ).all()
-        for position in positions:
-            with sessions() as session, session.begin():
-                record = claim_record(session, (batch_id, position))
-                assert record is not None
-                work.process_record(session, record)
-    else:
-        work.process_pending()
+    process_batch(processor(engine), batch_id, one_record=one_record)
     with sessions() as session:
         ended = {r.source_record_id: r for r in session.scalars(select(ExchangeRecord))}
         reason = "invalid: death.recorded_at: a time without its UTC offset"

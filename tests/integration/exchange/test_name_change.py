@@ -13,11 +13,20 @@ from sqlalchemy import Engine, select
 
 from oberih.db.engine import make_session_factory
 from oberih.exchange.models import ExchangeRecord
-from oberih.exchange.services import Processor, claim_record, receive_batch
+from oberih.exchange.services import Processor, receive_batch
 from oberih.persons.facts import FactKind
 from oberih.persons.services import append_facts, create_person, get_state
 from tests.factories import new_fact
-from tests.integration.exchange.helpers import BIRTH, NOW, RNOKPP, lines, message, register_person
+from tests.integration.exchange.helpers import (
+    BIRTH,
+    IDENTITY,
+    NOW,
+    RNOKPP,
+    lines,
+    message,
+    process_batch,
+    register_person,
+)
 
 NEW_NAMES = {"surname": "Шевчук", "given_name": "Тарас", "effective_on": "2026-10-01"}
 
@@ -30,17 +39,10 @@ def _process(engine: Engine, body: bytes, *, one_record: bool = False) -> None:
         batch = receive_batch(
             session, source="civil_status", body=body, signature=None, ring=None, now=NOW
         )
-        keys = [(batch.id, position) for position in range(1, batch.record_count + 1)]
+        batch_id = batch.id
     ticks = (NOW + dt.timedelta(seconds=n) for n in itertools.count())
     processor = Processor(sessions=sessions, clock=lambda: next(ticks))
-    if not one_record:
-        processor.process_pending()
-        return
-    for key in keys:
-        with sessions() as session, session.begin():
-            record = claim_record(session, key)
-            assert record is not None
-            processor.process_record(session, record)
+    process_batch(processor, batch_id, one_record=one_record)
 
 
 def _records(engine: Engine) -> dict[str, ExchangeRecord]:
@@ -52,15 +54,7 @@ def _foreigner(engine: Engine) -> uuid.UUID:
     sessions = make_session_factory(engine)
     with sessions() as session, session.begin():
         person_id = register_person(session)
-        identity = {
-            "surname": "Ґудзь",
-            "given_name": "Тарас",
-            "patronymic": "Остапович",
-            "birth_date": BIRTH.isoformat(),
-            "birth_place": "м. Полтава",
-            "sex": "male",
-            "citizenship": "POL",
-        }
+        identity = IDENTITY | {"citizenship": "POL"}
         fact = new_fact(FactKind.identity, identity, source="officer", valid_from=BIRTH)
         append_facts(session, person_id=person_id, facts=[fact], now=NOW - dt.timedelta(days=300))
     return person_id

@@ -35,6 +35,7 @@ from tests.integration.exchange.helpers import (
     lines,
     message,
     register_person,
+    waits_for_a_lock,
 )
 
 
@@ -363,15 +364,6 @@ def _states(engine: Engine, batch_id: Any) -> dict[int, str]:
         return {position: RecordState(state).value for position, state in rows}
 
 
-def _waiting_for_a_lock(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        waiting = connection.exec_driver_sql(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).scalar_one()
-    return bool(waiting)
-
-
 @pytest.mark.postgres
 def test_a_person_another_worker_holds_is_left_for_later_then_waited_for(
     postgres_database_url: str,
@@ -396,9 +388,7 @@ def test_a_person_another_worker_holds_is_left_for_later_then_waited_for(
                 while _states(engine, batch_id)[2] != "applied" and time.monotonic() < deadline:
                     time.sleep(0.05)
                 # Taken again, the two records wait for the person: a lock wait, not a loop.
-                while not _waiting_for_a_lock(engine) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                assert _waiting_for_a_lock(engine)
+                assert waits_for_a_lock(engine, within=max(0.0, deadline - time.monotonic()))
                 assert _states(engine, batch_id) == {1: "pending", 2: "applied", 3: "pending"}
         finally:
             worker.join(timeout=30)
